@@ -1,0 +1,421 @@
+//! The HTTP client every extractor uses.
+//!
+//! It enforces three rules no extractor can forget: requests stay under the bookmaker's
+//! configured base URL (redirects included), bodies larger than `XTR_MAX_BODY` are
+//! rejected while they stream in rather than after they are buffered, and the
+//! bookmaker's rate limit is respected. Transient failures are retried with exponential
+//! backoff and jitter, honouring `Retry-After`; the caller bounds the total time.
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use url::Url;
+
+use crate::config::{BookmakerConfig, HttpSettings};
+
+pub use reqwest::Method;
+pub use reqwest::header;
+use crate::error::{Context, Error, Result, SafeUrl};
+
+/// Attempts of one request, the first included, when failures are transient.
+pub const MAX_ATTEMPTS: u32 = 4;
+
+/// First retry delay; each later one doubles, with up to 50% jitter.
+const RETRY_BASE_DELAY: Duration = Duration::from_millis(200);
+
+/// Longest `Retry-After` honoured; a longer one is treated as this.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Redirects followed, each of which must stay under the base URL.
+const MAX_REDIRECTS: usize = 3;
+
+static CRYPTO_PROVIDER: Once = Once::new();
+
+/// Installs rustls' ring provider once per process, because reqwest is built without a
+/// provider of its own (aws-lc-rs would add minutes to every build).
+fn install_crypto_provider() {
+    CRYPTO_PROVIDER.call_once(|| {
+        // An error means another provider was installed first, which serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// One request to send: method, URL, headers and body.
+#[derive(Debug)]
+pub struct Request {
+    /// HTTP method.
+    pub method: Method,
+    /// Full URL, built with [`BookmakerHttp::url`].
+    pub url: Url,
+    /// Extra headers.
+    pub headers: HeaderMap,
+    /// Body, for POST requests.
+    pub body: Option<Bytes>,
+}
+
+impl Request {
+    /// Builds a GET request.
+    pub fn get(url: Url) -> Self {
+        Self {
+            method: Method::GET,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+        }
+    }
+
+    /// Builds a POST request with a JSON body.
+    pub fn post_json(url: Url, body: Bytes) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Self {
+            method: Method::POST,
+            url,
+            headers,
+            body: Some(body),
+        }
+    }
+
+    /// Adds a header; a value marked sensitive is never shown by `Debug`.
+    #[must_use]
+    pub fn header(mut self, name: &'static str, mut value: HeaderValue, sensitive: bool) -> Self {
+        value.set_sensitive(sensitive);
+        self.headers.insert(name, value);
+        self
+    }
+}
+
+/// A bookmaker's HTTP client: its base URL, proxy, rate limit and body cap.
+#[derive(Clone)]
+pub struct BookmakerHttp {
+    bookmaker: &'static str,
+    base: Option<Url>,
+    base_variable: String,
+    client: reqwest::Client,
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    max_body: usize,
+    request_timeout: Duration,
+}
+
+impl std::fmt::Debug for BookmakerHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BookmakerHttp")
+            .field("bookmaker", &self.bookmaker)
+            .field("base", &self.base.as_ref().map(SafeUrl::new))
+            .field("rate_limited", &self.limiter.is_some())
+            .field("max_body", &self.max_body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BookmakerHttp {
+    /// Builds the client of one bookmaker.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::InvalidConfig`] when the proxy URL is rejected by reqwest.
+    pub fn new(config: &BookmakerConfig, settings: &HttpSettings) -> Result<Self> {
+        install_crypto_provider();
+        let base = config.base_url.clone();
+        let base_for_redirects = base.clone();
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            let inside = base_for_redirects
+                .as_ref()
+                .is_some_and(|base| is_under(base, attempt.url()));
+            if attempt.previous().len() >= MAX_REDIRECTS || !inside {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+
+        let mut builder = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .redirect(policy);
+        if let Some(proxy) = &config.proxy {
+            let proxy = reqwest::Proxy::all(proxy.expose_secret()).map_err(|_| {
+                Error::InvalidConfig {
+                    variable: config.variable("PROXY"),
+                    value: "<redacted>".into(),
+                    expected: "a proxy URL such as http://host:3128".into(),
+                }
+            })?;
+            builder = builder.proxy(proxy);
+        } else {
+            builder = builder.no_proxy();
+        }
+        let client = builder.build().map_err(|error| Error::InvalidConfig {
+            variable: config.variable("BASE_URL"),
+            value: "<client>".into(),
+            expected: format!("settings reqwest accepts: {}", error.without_url()),
+        })?;
+
+        let limiter = config
+            .rate_limit
+            .map(|per_second| Arc::new(RateLimiter::direct(Quota::per_second(per_second))));
+
+        Ok(Self {
+            bookmaker: config.name,
+            base,
+            base_variable: config.variable("BASE_URL"),
+            client,
+            limiter,
+            max_body: settings.max_body,
+            request_timeout: settings.request_timeout,
+        })
+    }
+
+    /// Returns the bookmaker name.
+    pub fn bookmaker(&self) -> &'static str {
+        self.bookmaker
+    }
+
+    /// Returns whether a rate limit is configured.
+    pub fn has_rate_limit(&self) -> bool {
+        self.limiter.is_some()
+    }
+
+    /// Returns the base URL.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::MissingSetting`] naming `XTR_<BOOKMAKER>_BASE_URL` when the
+    /// bookmaker has no public host and none is configured.
+    pub fn base(&self, operation: &'static str) -> Result<&Url> {
+        self.base.as_ref().ok_or_else(|| Error::MissingSetting {
+            context: Context::new(self.bookmaker, operation),
+            variable: self.base_variable.clone(),
+        })
+    }
+
+    /// Builds a URL under the base: each segment is percent-encoded as one path
+    /// segment, so an id can never add a segment, climb out with `..` or start a query.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::MissingSetting`] when no base URL is configured.
+    pub fn url(
+        &self,
+        operation: &'static str,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Url> {
+        let mut url = self.base(operation)?.clone();
+        {
+            let mut path = url.path_segments_mut().map_err(|()| Error::MissingSetting {
+                context: Context::new(self.bookmaker, operation),
+                variable: self.base_variable.clone(),
+            })?;
+            path.pop_if_empty();
+            for segment in segments {
+                path.push(segment);
+            }
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    /// Sends a request and returns the body of a 2xx response, retrying transient
+    /// failures up to [`MAX_ATTEMPTS`] times.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`Error::ForbiddenUrl`] for a URL outside the base, [`Error::Status`] for
+    /// a non-2xx status (404 included: the extractor decides what a 404 means),
+    /// [`Error::BodyTooLarge`], [`Error::Timeout`] and [`Error::Connect`].
+    pub async fn send(&self, operation: &'static str, request: Request) -> Result<Bytes> {
+        let mut attempt = 1;
+        loop {
+            match self.send_once(operation, &request).await {
+                Ok(body) => return Ok(body),
+                Err(error) if error.is_transient() && attempt < MAX_ATTEMPTS => {
+                    let delay = retry_delay(attempt, error.retry_after());
+                    tracing::warn!(
+                        bookmaker = self.bookmaker,
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        error = %error,
+                        "Bookmaker request failed, retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn send_once(&self, operation: &'static str, request: &Request) -> Result<Bytes> {
+        let context = Context::new(self.bookmaker, operation).with_url(&request.url);
+        let base = self.base(operation)?;
+        if !is_under(base, &request.url) {
+            return Err(Error::ForbiddenUrl {
+                context,
+                base: SafeUrl::new(base),
+            });
+        }
+        if let Some(limiter) = &self.limiter {
+            limiter.until_ready().await;
+        }
+
+        let mut builder = self
+            .client
+            .request(request.method.clone(), request.url.clone())
+            .headers(request.headers.clone());
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let response = builder
+            .send()
+            .await
+            .map_err(|error| self.transport_error(context.clone(), &error))?;
+        let status = response.status();
+        let retry_after = parse_retry_after(response.headers());
+        let body = self.read_body(context.clone(), response).await?;
+        if !status.is_success() {
+            return Err(Error::Status {
+                context,
+                status: status.as_u16(),
+                retry_after: retry_after.filter(|_| status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()),
+            });
+        }
+        Ok(body)
+    }
+
+    /// Reads the body chunk by chunk, failing as soon as it passes the cap, so an
+    /// oversized or endless response costs at most the cap in memory.
+    async fn read_body(&self, context: Context, mut response: reqwest::Response) -> Result<Bytes> {
+        let too_large = |context| Error::BodyTooLarge {
+            context,
+            limit: self.max_body,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > self.max_body as u64)
+        {
+            return Err(too_large(context));
+        }
+        let capacity = response
+            .content_length()
+            .map_or(64 * 1024, |length| length as usize);
+        let mut body = BytesMut::with_capacity(capacity.min(self.max_body));
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| self.transport_error(context.clone(), &error))?
+        {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(too_large(context));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    }
+
+    fn transport_error(&self, context: Context, error: &reqwest::Error) -> Error {
+        if error.is_timeout() {
+            Error::Timeout {
+                context,
+                after: self.request_timeout,
+            }
+        } else {
+            Error::Connect {
+                context,
+                message: describe_transport_error(error),
+            }
+        }
+    }
+}
+
+/// Describes a reqwest error without its URL, with its causes, so the message says
+/// "connection refused" rather than only "error sending request".
+fn describe_transport_error(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut message = error.to_string();
+    if let Some(url) = error.url() {
+        message = message.replace(&format!(" for url ({url})"), "");
+        message = message.replace(url.as_str(), "<url>");
+    }
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// Returns whether `url` has the base's origin and lies under its path.
+pub fn is_under(base: &Url, url: &Url) -> bool {
+    url.origin() == base.origin()
+        && url.path().starts_with(base.path())
+        && url.username().is_empty()
+        && url.password().is_none()
+}
+
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    // Only the delay-seconds form; the HTTP-date form is rare in APIs and falls back
+    // to the exponential delay.
+    let seconds: u64 = text.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// Returns the delay before attempt `attempt + 1`: the server's `Retry-After` when given,
+/// else 200 ms doubled per attempt, each with up to 50% random jitter so that workers
+/// that failed together do not retry together.
+fn retry_delay(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    let base = retry_after.unwrap_or_else(|| RETRY_BASE_DELAY * 2u32.pow(attempt - 1));
+    let jitter = base.mul_f64(fastrand::f64() * 0.5);
+    base + jitter
+}
+
+/// Returns a rate limit of `per_second` requests, for tests and tools.
+pub fn quota(per_second: NonZeroU32) -> Quota {
+    Quota::per_second(per_second)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_under_checks_origin_and_path() {
+        let base = Url::parse("https://api.example/v1/").unwrap();
+        assert!(is_under(&base, &Url::parse("https://api.example/v1/x").unwrap()));
+        assert!(!is_under(&base, &Url::parse("https://api.example/v2/x").unwrap()));
+        assert!(!is_under(&base, &Url::parse("http://api.example/v1/x").unwrap()));
+        assert!(!is_under(&base, &Url::parse("https://evil.example/v1/x").unwrap()));
+        assert!(!is_under(&base, &Url::parse("https://api.example:8443/v1/x").unwrap()));
+        assert!(!is_under(&base, &Url::parse("https://u:p@api.example/v1/x").unwrap()));
+    }
+
+    #[test]
+    fn retry_delay_grows_and_honours_retry_after() {
+        for attempt in 1..4 {
+            let delay = retry_delay(attempt, None);
+            let base = RETRY_BASE_DELAY * 2u32.pow(attempt - 1);
+            assert!(delay >= base && delay <= base.mul_f64(1.5), "{delay:?}");
+        }
+        let delay = retry_delay(1, Some(Duration::from_secs(2)));
+        assert!(delay >= Duration::from_secs(2) && delay <= Duration::from_secs(3));
+    }
+}

@@ -1,0 +1,70 @@
+//! Parse rate of the Kambi extractor against a plain scan of the same bytes.
+//!
+//! For each fixture and each recording found under `XTR_REALDATA`, one group holds a
+//! `scan` bench (`serde_json` into `IgnoredAny`, the floor of any JSON parse) and a
+//! `parse` bench (the extractor's `parse` with every market kind), both reported in bytes
+//! per second.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde::de::IgnoredAny;
+use std::hint::black_box;
+use xtr_core::config::Settings;
+use xtr_core::conformance::{read_realdata, unwrap_recording};
+use xtr_core::{Extractor, MarketSet, Registry};
+use xtr_kambi::fixtures::FIXTURES;
+
+/// Recordings benchmarked when present, relative to `XTR_REALDATA`.
+const RECORDINGS: &[&str] = &[
+    "kambi/pvt_betoffer_event_molde_mjondalen_wrapped.json",
+    "kambi/pvt_betoffer_jupiler_match.json",
+    "kambi/pvt_betoffer_jupiler_ou_wrapped.json",
+    "kambi/pvt_betoffer_small_handicap_total.json",
+];
+
+fn bench_input(c: &mut Criterion, extractor: &dyn Extractor, name: &str, bodies: &[&[u8]]) {
+    let bytes: usize = bodies.iter().map(|body| body.len()).sum();
+    let markets = MarketSet::all();
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function("scan", |b| {
+        b.iter(|| {
+            for body in bodies {
+                let scanned: IgnoredAny = serde_json::from_slice(black_box(body)).expect("JSON");
+                black_box(scanned);
+            }
+        });
+    });
+    group.bench_function("parse", |b| {
+        b.iter(|| {
+            let events = extractor
+                .parse(black_box(bodies), markets)
+                .expect("Kambi body");
+            black_box(events);
+        });
+    });
+    group.finish();
+}
+
+fn parse_benches(c: &mut Criterion) {
+    let mut registry = Registry::new();
+    xtr_kambi::register(&mut registry);
+    let settings = Settings::from_env(Vec::new(), &registry.specs()).expect("default settings");
+    let extractors = registry.build(&settings).expect("Kambi extractors build");
+    let extractor = extractors.get("unibet").expect("unibet is registered").as_ref();
+
+    for fixture in FIXTURES {
+        bench_input(c, extractor, fixture.name, fixture.bodies);
+    }
+    for recording in RECORDINGS {
+        let Some(bytes) = read_realdata(env!("CARGO_MANIFEST_DIR"), recording) else {
+            continue;
+        };
+        let bodies = unwrap_recording(&bytes);
+        let slices: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        let name = recording.trim_start_matches("kambi/").trim_end_matches(".json");
+        bench_input(c, extractor, name, &slices);
+    }
+}
+
+criterion_group!(benches, parse_benches);
+criterion_main!(benches);

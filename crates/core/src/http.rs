@@ -7,7 +7,7 @@
 //! backoff and jitter, honouring `Retry-After`; the caller bounds the total time.
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -37,9 +37,27 @@ const MAX_REDIRECTS: usize = 3;
 
 static CRYPTO_PROVIDER: Once = Once::new();
 
+/// Receives the bookmaker, HTTP status (none when no response arrived) and duration of
+/// every request attempt, for metrics.
+pub type RequestObserver = Arc<dyn Fn(&'static str, Option<u16>, Duration) + Send + Sync>;
+
+static REQUEST_OBSERVER: OnceLock<RequestObserver> = OnceLock::new();
+
+/// Installs the process-wide request observer; later calls are ignored, because metrics
+/// are registered once per process.
+pub fn set_request_observer(observer: RequestObserver) {
+    let _ = REQUEST_OBSERVER.set(observer);
+}
+
+fn observe_request(bookmaker: &'static str, status: Option<u16>, started: std::time::Instant) {
+    if let Some(observer) = REQUEST_OBSERVER.get() {
+        observer(bookmaker, status, started.elapsed());
+    }
+}
+
 /// Installs rustls' ring provider once per process, because reqwest is built without a
 /// provider of its own (aws-lc-rs would add minutes to every build).
-fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     CRYPTO_PROVIDER.call_once(|| {
         // An error means another provider was installed first, which serves as well.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -280,13 +298,19 @@ impl BookmakerHttp {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let response = builder
-            .send()
-            .await
-            .map_err(|error| self.transport_error(context.clone(), &error))?;
+        let started = std::time::Instant::now();
+        let response = match builder.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                observe_request(self.bookmaker, None, started);
+                return Err(self.transport_error(context, &error));
+            }
+        };
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
-        let body = self.read_body(context.clone(), response).await?;
+        let body = self.read_body(context.clone(), response).await;
+        observe_request(self.bookmaker, Some(status.as_u16()), started);
+        let body = body?;
         if !status.is_success() {
             return Err(Error::Status {
                 context,

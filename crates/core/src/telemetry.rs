@@ -19,13 +19,22 @@ pub struct TelemetryGuard {
     _file: Option<WorkerGuard>,
 }
 
+/// Where console log lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Console {
+    /// Standard output, as containers expect of a long-running worker.
+    Stdout,
+    /// Standard error, for commands whose standard output is data (JSON lines).
+    Stderr,
+}
+
 /// Installs the global tracing subscriber.
 ///
 /// # Errors
 ///
 /// Returns [`Error::InvalidConfig`] for an invalid `XTR_LOG` filter or a log directory
 /// that cannot be created.
-pub fn init(settings: &LogSettings) -> Result<TelemetryGuard> {
+pub fn init(settings: &LogSettings, console: Console) -> Result<TelemetryGuard> {
     let filter = || {
         EnvFilter::try_new(&settings.filter).map_err(|error| Error::InvalidConfig {
             variable: "XTR_LOG".into(),
@@ -54,11 +63,21 @@ pub fn init(settings: &LogSettings) -> Result<TelemetryGuard> {
     };
 
     let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = Vec::new();
+    let console_writer = move || -> Box<dyn std::io::Write> {
+        match console {
+            Console::Stdout => Box::new(std::io::stdout()),
+            Console::Stderr => Box::new(std::io::stderr()),
+        }
+    };
     layers.push(match settings.format {
-        LogFormat::Text => fmt::layer().with_filter(filter()?).boxed(),
+        LogFormat::Text => fmt::layer()
+            .with_writer(console_writer)
+            .with_filter(filter()?)
+            .boxed(),
         LogFormat::Json => fmt::layer()
             .json()
             .with_current_span(true)
+            .with_writer(console_writer)
             .with_filter(filter()?)
             .boxed(),
     });

@@ -1,0 +1,41 @@
+//! Errors of the worker's Redis side.
+
+/// What can stop the worker or one of its Redis operations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkerError {
+    /// A Redis command failed.
+    #[error("Redis {operation} failed: {source}")]
+    Redis {
+        /// The command or step, such as `XREADGROUP` or `publish batch`.
+        operation: &'static str,
+        /// fred's error.
+        #[source]
+        source: fred::error::Error,
+    },
+
+    /// Redis answered in a shape the worker does not expect.
+    #[error("unexpected Redis reply to {operation}: {detail}")]
+    Reply {
+        /// The command.
+        operation: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+
+    /// The settings cannot be turned into a Redis connection.
+    #[error("invalid Redis settings: {0}")]
+    Config(String),
+}
+
+impl WorkerError {
+    pub(crate) fn redis(operation: &'static str) -> impl FnOnce(fred::error::Error) -> Self {
+        move |source| WorkerError::Redis { operation, source }
+    }
+
+    /// Returns whether Redis reported that the consumer group (or its stream) is gone,
+    /// which happens when Redis restarts without persistence.
+    pub fn is_no_group(&self) -> bool {
+        matches!(self, WorkerError::Redis { source, .. } if source.details().starts_with("NOGROUP"))
+    }
+}

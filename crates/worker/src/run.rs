@@ -1,0 +1,795 @@
+//! The worker loop: read a batch, run its jobs concurrently, publish, acknowledge.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fred::prelude::*;
+use fred::types::scripts::Script;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::watch;
+use tracing::{Instrument, debug, error, info, info_span, warn};
+use xtr_core::config::Settings;
+use xtr_core::registry::Extractors;
+use xtr_core::snapshot::snapshot_records;
+use xtr_core::{Error, Event, EventMarkets, MarketStatus, Timestamp};
+
+use crate::error::WorkerError;
+use crate::job::Job;
+use crate::metrics::{JobOutcome, Observability, unix_millis};
+use crate::publish::{Batch, PublishCounts, Streams};
+use crate::redis::{self, Entry, parse_autoclaim_reply, parse_read_reply};
+
+/// After the first job of a batch finishes, the others get this long before the
+/// finished ones are published without them, so one slow bookmaker does not hold back
+/// the results of the rest of its batch.
+const FLUSH_AFTER: Duration = Duration::from_millis(250);
+
+/// Longest pause between retries of a failed Redis call.
+const MAX_REDIS_BACKOFF: Duration = Duration::from_secs(10);
+
+/// A stop signal shared by the loop and its tasks.
+#[derive(Debug, Clone)]
+pub struct Shutdown {
+    receiver: watch::Receiver<bool>,
+}
+
+/// Triggers a [`Shutdown`].
+#[derive(Debug)]
+pub struct ShutdownTrigger {
+    sender: watch::Sender<bool>,
+}
+
+impl ShutdownTrigger {
+    /// Asks the worker to stop.
+    pub fn trigger(&self) {
+        let _ = self.sender.send(true);
+    }
+}
+
+impl Shutdown {
+    /// Returns a stop signal and its trigger.
+    pub fn new() -> (ShutdownTrigger, Shutdown) {
+        let (sender, receiver) = watch::channel(false);
+        (ShutdownTrigger { sender }, Shutdown { receiver })
+    }
+
+    /// Returns whether a stop was asked for.
+    pub fn is_triggered(&self) -> bool {
+        *self.receiver.borrow()
+    }
+
+    /// Waits until a stop is asked for.
+    pub async fn wait(&mut self) {
+        // An error means the trigger is gone, which also means stop.
+        let _ = self.receiver.wait_for(|stop| *stop).await;
+    }
+
+    /// Sleeps for `duration`, returning early on stop.
+    async fn sleep(&mut self, duration: Duration) {
+        tokio::select! {
+            () = tokio::time::sleep(duration) => {}
+            () = self.wait() => {}
+        }
+    }
+}
+
+/// A worker: one consumer of the job stream's group.
+#[derive(Debug)]
+pub struct Worker {
+    settings: Arc<Settings>,
+    extractors: Extractors,
+    reader: Client,
+    writer: Client,
+    script: Script,
+    streams: Streams,
+    observability: Observability,
+}
+
+/// One job's result, ready to publish.
+struct JobReport {
+    entry_id: String,
+    bookmaker: String,
+    outcome: JobOutcome,
+    started: Instant,
+    part: Batch,
+    /// The error of a job left pending for a retry, stored for its next delivery.
+    retry_error: Option<String>,
+}
+
+impl Worker {
+    /// Connects to Redis (waiting for it with backoff while it is down), creates the
+    /// consumer group when missing and loads the publish script.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error for settings fred rejects, or when the stop signal arrives
+    /// before Redis is reachable.
+    pub async fn connect(
+        settings: Settings,
+        extractors: Extractors,
+        observability: Observability,
+        mut shutdown: Shutdown,
+    ) -> Result<Self, WorkerError> {
+        let reader = redis::client(&settings.redis, settings.block + redis::COMMAND_TIMEOUT)?;
+        let writer = redis::client(&settings.redis, redis::COMMAND_TIMEOUT)?;
+        for client in [&reader, &writer] {
+            client.connect();
+            let metrics = observability.metrics.clone();
+            client.on_reconnect(move |_server| {
+                metrics.redis_reconnect();
+                async { Ok(()) }
+            });
+        }
+        tokio::select! {
+            connected = async {
+                reader.wait_for_connect().await?;
+                writer.wait_for_connect().await
+            } => connected.map_err(WorkerError::redis("connect"))?,
+            () = shutdown.wait() => {
+                return Err(WorkerError::Config("stopped before Redis was reachable".into()));
+            }
+        }
+
+        let streams = Streams {
+            jobs: settings.stream.clone(),
+            group: settings.worker_type.as_str().to_owned(),
+            results: settings.results_stream.clone(),
+            results_maxlen: settings.results_maxlen,
+            latest_ttl_secs: settings.latest_ttl.as_secs(),
+            dead: Streams::dead_letter_stream(&settings.stream),
+            dead_maxlen: settings.dead_maxlen,
+        };
+        let worker = Self {
+            settings: Arc::new(settings),
+            extractors,
+            reader,
+            writer,
+            script: crate::publish::script(),
+            streams,
+            observability,
+        };
+        worker.prepare(&mut shutdown).await?;
+        Ok(worker)
+    }
+
+    /// Creates the group and loads the script, retrying while Redis is unavailable.
+    async fn prepare(&self, shutdown: &mut Shutdown) -> Result<(), WorkerError> {
+        let mut failures = 0;
+        loop {
+            let result = async {
+                let created =
+                    redis::ensure_group(&self.writer, &self.streams.jobs, &self.streams.group).await?;
+                self.script
+                    .load(&self.writer)
+                    .await
+                    .map_err(WorkerError::redis("SCRIPT LOAD"))?;
+                Ok::<bool, WorkerError>(created)
+            }
+            .await;
+            match result {
+                Ok(created) => {
+                    self.observability.health.set_redis_connected(true);
+                    self.observability.health.set_group_present(true);
+                    info!(
+                        stream = %self.streams.jobs,
+                        group = %self.streams.group,
+                        consumer = %self.settings.consumer,
+                        created,
+                        "Worker connected to Redis"
+                    );
+                    return Ok(());
+                }
+                Err(WorkerError::Config(message)) => return Err(WorkerError::Config(message)),
+                Err(error) => {
+                    failures += 1;
+                    self.observability.health.set_redis_connected(false);
+                    warn!(error = %error, failures, "Preparing the consumer group failed, retrying");
+                    if shutdown.is_triggered() {
+                        return Err(error);
+                    }
+                    shutdown.sleep(backoff(failures)).await;
+                }
+            }
+        }
+    }
+
+    /// Runs until the stop signal: first the consumer's own pending entries (left by an
+    /// earlier run under the same consumer name), then new jobs, reclaiming idle pending
+    /// jobs of other consumers every maintenance interval.
+    ///
+    /// # Errors
+    ///
+    /// Returns only errors that retrying cannot fix; Redis outages are waited out.
+    pub async fn run(self, mut shutdown: Shutdown) -> Result<(), WorkerError> {
+        let health = self.observability.health.clone();
+        health.progress();
+
+        self.recover_own_pending(&mut shutdown).await;
+
+        let mut claim_cursor = String::from("0-0");
+        let mut next_claim = Instant::now() + self.settings.maintenance_interval;
+        let mut failures = 0u32;
+        let mut no_group_recreated = false;
+
+        while !shutdown.is_triggered() {
+            if Instant::now() >= next_claim {
+                next_claim = Instant::now() + self.settings.maintenance_interval;
+                match self.claim_idle(&claim_cursor).await {
+                    Ok((cursor, claimed)) => {
+                        claim_cursor = cursor;
+                        if !claimed.is_empty() {
+                            self.process(claimed, &mut shutdown).await;
+                            continue;
+                        }
+                    }
+                    Err(error) => warn!(error = %error, "Reclaiming idle pending jobs failed"),
+                }
+            }
+
+            let read = self.read_new().await;
+            health.progress();
+            match read {
+                Ok(entries) => {
+                    failures = 0;
+                    no_group_recreated = false;
+                    health.set_redis_connected(true);
+                    health.set_group_present(true);
+                    if !entries.is_empty() {
+                        let with_counts = entries.into_iter().map(|entry| (entry, 1)).collect();
+                        self.process(with_counts, &mut shutdown).await;
+                    }
+                }
+                Err(error) if error.is_no_group() => {
+                    health.set_group_present(false);
+                    failures += 1;
+                    if no_group_recreated {
+                        // Recreated once already and still missing: something keeps
+                        // deleting it. Back off instead of looping on it.
+                        warn!(error = %error, failures, "Consumer group still missing, backing off");
+                        shutdown.sleep(backoff(failures)).await;
+                        no_group_recreated = false;
+                        continue;
+                    }
+                    error!(
+                        stream = %self.streams.jobs,
+                        group = %self.streams.group,
+                        "Consumer group is missing (Redis restarted without its data?); recreating it from id 0"
+                    );
+                    no_group_recreated = true;
+                    if let Err(error) =
+                        redis::ensure_group(&self.writer, &self.streams.jobs, &self.streams.group).await
+                    {
+                        warn!(error = %error, "Recreating the consumer group failed");
+                        shutdown.sleep(backoff(failures)).await;
+                    }
+                }
+                Err(error) => {
+                    failures += 1;
+                    health.set_redis_connected(false);
+                    warn!(error = %error, failures, "Reading jobs failed, retrying with backoff");
+                    shutdown.sleep(backoff(failures)).await;
+                }
+            }
+        }
+
+        health.set_draining();
+        info!(consumer = %self.settings.consumer, "Worker stopped reading jobs and exits");
+        let _ = self.reader.quit().await;
+        let _ = self.writer.quit().await;
+        Ok(())
+    }
+
+    /// Runs the entries this consumer already owns, oldest first, before reading new
+    /// ones. Entries left pending again by a transient failure are passed over: reads
+    /// continue after the last id seen.
+    async fn recover_own_pending(&self, shutdown: &mut Shutdown) {
+        let mut after = String::from("0-0");
+        let mut failures = 0;
+        while !shutdown.is_triggered() {
+            let read: Result<Value, _> = self
+                .reader
+                .xreadgroup(
+                    self.streams.group.as_str(),
+                    self.settings.consumer.as_str(),
+                    Some(self.settings.batch as u64),
+                    None,
+                    false,
+                    self.streams.jobs.as_str(),
+                    after.as_str(),
+                )
+                .await;
+            let entries = match read
+                .map_err(WorkerError::redis("XREADGROUP"))
+                .and_then(parse_read_reply)
+            {
+                Ok(entries) => entries,
+                Err(error) if error.is_no_group() => return,
+                Err(error) => {
+                    failures += 1;
+                    warn!(error = %error, "Reading this consumer's pending jobs failed, retrying");
+                    shutdown.sleep(backoff(failures)).await;
+                    continue;
+                }
+            };
+            let Some(last) = entries.last() else {
+                return;
+            };
+            after = last.id.clone();
+            info!(jobs = entries.len(), "Resuming jobs this consumer left pending");
+            match self.with_delivery_counts(entries).await {
+                Ok(with_counts) => self.process(with_counts, shutdown).await,
+                Err(error) => warn!(error = %error, "Reading delivery counts failed"),
+            }
+        }
+    }
+
+    async fn read_new(&self) -> Result<Vec<Entry>, WorkerError> {
+        let value: Value = self
+            .reader
+            .xreadgroup(
+                self.streams.group.as_str(),
+                self.settings.consumer.as_str(),
+                Some(self.settings.batch as u64),
+                Some(self.settings.block.as_millis() as u64),
+                false,
+                self.streams.jobs.as_str(),
+                ">",
+            )
+            .await
+            .map_err(WorkerError::redis("XREADGROUP"))?;
+        parse_read_reply(value)
+    }
+
+    /// Claims up to one batch of jobs that have been pending longer than
+    /// `XTR_CLAIM_IDLE` with another consumer (one that died, most likely).
+    async fn claim_idle(&self, cursor: &str) -> Result<(String, Vec<(Entry, u64)>), WorkerError> {
+        let value: Value = self
+            .writer
+            .xautoclaim(
+                self.streams.jobs.as_str(),
+                self.streams.group.as_str(),
+                self.settings.consumer.as_str(),
+                self.settings.claim_idle.as_millis() as u64,
+                cursor,
+                Some(self.settings.batch as u64),
+                false,
+            )
+            .await
+            .map_err(WorkerError::redis("XAUTOCLAIM"))?;
+        let (next, entries, deleted) = parse_autoclaim_reply(value)?;
+        if !deleted.is_empty() {
+            // Redis has already removed these from the pending list.
+            warn!(entries = deleted.len(), "Pending jobs were trimmed before they ran");
+            self.observability.metrics.trimmed_pending(deleted.len() as u64);
+        }
+        if entries.is_empty() {
+            return Ok((next, Vec::new()));
+        }
+        info!(jobs = entries.len(), "Reclaimed jobs idle with other consumers");
+        self.observability.metrics.reclaimed(entries.len() as u64);
+        Ok((next, self.with_delivery_counts(entries).await?))
+    }
+
+    /// Looks up the delivery counts of entries this consumer owns.
+    async fn with_delivery_counts(&self, entries: Vec<Entry>) -> Result<Vec<(Entry, u64)>, WorkerError> {
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+            return Ok(Vec::new());
+        };
+        let value: Value = self
+            .writer
+            .xpending(
+                self.streams.jobs.as_str(),
+                self.streams.group.as_str(),
+                (
+                    first.id.as_str(),
+                    last.id.as_str(),
+                    entries.len() as u64 * 2,
+                    self.settings.consumer.as_str(),
+                ),
+            )
+            .await
+            .map_err(WorkerError::redis("XPENDING"))?;
+        let mut counts = std::collections::HashMap::new();
+        for row in value.into_array() {
+            let row = row.into_array();
+            if let (Some(id), Some(count)) = (
+                row.first().and_then(redis::value_string),
+                row.get(3).and_then(Value::as_u64),
+            ) {
+                counts.insert(id, count);
+            }
+        }
+        Ok(entries
+            .into_iter()
+            .map(|entry| {
+                let count = counts.get(&entry.id).copied().unwrap_or(1);
+                (entry, count)
+            })
+            .collect())
+    }
+
+    /// Runs a batch concurrently and publishes its results. After a stop signal the
+    /// batch gets `XTR_SHUTDOWN_DEADLINE` to finish; jobs still running then are
+    /// abandoned and stay pending for another consumer.
+    async fn process(&self, entries: Vec<(Entry, u64)>, shutdown: &mut Shutdown) {
+        let metrics = &self.observability.metrics;
+        metrics.set_in_flight(entries.len());
+        let mut running: FuturesUnordered<_> = entries
+            .into_iter()
+            .map(|(entry, deliveries)| self.run_job(entry, deliveries))
+            .collect();
+
+        let mut finished: Vec<JobReport> = Vec::new();
+        let mut flush_at: Option<Instant> = None;
+        let mut abandon_at: Option<tokio::time::Instant> = None;
+
+        loop {
+            if abandon_at.is_none() && shutdown.is_triggered() {
+                abandon_at = Some(tokio::time::Instant::now() + self.settings.shutdown_deadline);
+                self.observability.health.set_draining();
+            }
+            let flush_sleep = async {
+                match flush_at {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let abandon_sleep = async {
+                match abandon_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let mut stop = shutdown.clone();
+            tokio::select! {
+                next = running.next() => match next {
+                    Some(report) => {
+                        finished.push(report);
+                        metrics.set_in_flight(running.len());
+                        if running.is_empty() {
+                            break;
+                        }
+                        flush_at.get_or_insert_with(|| Instant::now() + FLUSH_AFTER);
+                    }
+                    None => break,
+                },
+                () = flush_sleep => {
+                    flush_at = None;
+                    self.publish(std::mem::take(&mut finished), abandon_at).await;
+                }
+                () = abandon_sleep => {
+                    warn!(
+                        jobs = running.len(),
+                        "Shutdown deadline reached; abandoning running jobs, which stay pending"
+                    );
+                    break;
+                }
+                () = stop.wait(), if abandon_at.is_none() => {}
+            }
+        }
+        drop(running);
+        metrics.set_in_flight(0);
+        self.publish(finished, abandon_at).await;
+        self.observability.health.progress();
+    }
+
+    /// Publishes finished jobs in one script call, retrying while Redis is down. Gives
+    /// up at the shutdown deadline; the jobs then stay pending and run again later.
+    async fn publish(&self, reports: Vec<JobReport>, abandon_at: Option<tokio::time::Instant>) {
+        if reports.is_empty() {
+            return;
+        }
+        let mut batch = Batch::default();
+        let mut retry_errors = Vec::new();
+        for report in &reports {
+            if let Some(error) = &report.retry_error {
+                retry_errors.push((report.entry_id.clone(), error.clone()));
+            }
+        }
+        let mut reports = reports;
+        for report in &mut reports {
+            batch.append(std::mem::take(&mut report.part));
+        }
+
+        let mut failures = 0;
+        let counts = loop {
+            match batch.publish(&self.writer, &self.script, &self.streams).await {
+                Ok(counts) => break Some(counts),
+                Err(error) => {
+                    failures += 1;
+                    self.observability.health.set_redis_connected(false);
+                    let past_deadline =
+                        abandon_at.is_some_and(|at| tokio::time::Instant::now() >= at);
+                    if past_deadline {
+                        error!(
+                            error = %error,
+                            jobs = batch.len(),
+                            "Publishing failed at the shutdown deadline; the jobs stay pending and will run again"
+                        );
+                        break None;
+                    }
+                    warn!(error = %error, failures, jobs = batch.len(), "Publishing failed, retrying");
+                    let delay = backoff(failures);
+                    match abandon_at {
+                        Some(at) => tokio::time::sleep_until(at.min(tokio::time::Instant::now() + delay)).await,
+                        None => tokio::time::sleep(delay).await,
+                    }
+                }
+            }
+        };
+
+        if let Some(PublishCounts {
+            published,
+            unchanged,
+            skipped,
+        }) = counts
+        {
+            self.observability.health.set_redis_connected(true);
+            self.observability.metrics.published(published, unchanged, skipped);
+            if skipped > 0 {
+                info!(jobs = skipped, "Jobs already acknowledged by another run were not published again");
+            }
+            for report in &reports {
+                self.observability
+                    .metrics
+                    .job(&report.bookmaker, report.outcome, report.started.elapsed());
+            }
+            debug!(jobs = reports.len(), published, unchanged, "Published batch");
+        }
+        if !retry_errors.is_empty() {
+            self.store_retry_errors(&retry_errors).await;
+        }
+    }
+
+    /// Stores the last error of jobs left pending, so that the dead letter of a job that
+    /// runs out of deliveries can say why it failed.
+    async fn store_retry_errors(&self, errors: &[(String, String)]) {
+        let key = errors_key(&self.streams);
+        let pairs: Vec<(String, String)> = errors.to_vec();
+        let result: Result<(), _> = self.writer.hset(&key, pairs).await;
+        let expire: Result<(), _> = self
+            .writer
+            .expire(&key, self.settings.latest_ttl.as_secs() as i64, None)
+            .await;
+        if let Err(error) = result.and(expire) {
+            warn!(error = %error, "Storing the errors of retried jobs failed");
+        }
+    }
+
+    async fn last_error(&self, entry_id: &str) -> Option<String> {
+        self.writer
+            .hget::<Option<String>, _, _>(errors_key(&self.streams), entry_id)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Runs one job and returns what to publish for it.
+    async fn run_job(&self, entry: Entry, deliveries: u64) -> JobReport {
+        let started = Instant::now();
+        let mut report = JobReport {
+            entry_id: entry.id.clone(),
+            bookmaker: String::from("-"),
+            outcome: JobOutcome::DeadLettered,
+            started,
+            part: Batch::default(),
+            retry_error: None,
+        };
+
+        if entry.fields.is_none() {
+            warn!(job_id = %entry.id, "Pending job was trimmed before it ran; acknowledging it");
+            self.observability.metrics.trimmed_pending(1);
+            report.part.add_ack(&entry.id);
+            report.outcome = JobOutcome::DeadLettered;
+            return report;
+        }
+        if let Some(bookmaker) = entry.field("bookmaker") {
+            if bookmaker.len() <= 64 {
+                report.bookmaker = String::from_utf8_lossy(bookmaker).into_owned();
+            }
+        }
+
+        let default_markets = self.settings.worker_type.markets();
+        let job = match Job::parse(&entry, &self.extractors, default_markets) {
+            Ok(job) => job,
+            Err(error) => {
+                if self.extractors.get(&report.bookmaker).is_none() {
+                    report.bookmaker = String::from("-");
+                }
+                self.dead_letter(&mut report, &entry, &error.to_string(), error.kind(), deliveries);
+                return report;
+            }
+        };
+        report.bookmaker.clone_from(&job.bookmaker);
+
+        if deliveries > self.settings.max_deliveries {
+            let last = self.last_error(&entry.id).await;
+            let reason = format!(
+                "delivered {deliveries} times without completing (maximum XTR_MAX_DELIVERIES={}); last error: {}",
+                self.settings.max_deliveries,
+                last.as_deref().unwrap_or("none recorded (the worker may have died while running it)")
+            );
+            self.dead_letter(&mut report, &entry, &reason, "max_deliveries", deliveries);
+            return report;
+        }
+
+        let span = info_span!("job", job_id = %entry.id, bookmaker = %job.bookmaker, event_id = %job.event);
+        self.extract(&job, &entry, deliveries, &mut report)
+            .instrument(span)
+            .await;
+        report
+    }
+
+    async fn extract(&self, job: &Job, entry: &Entry, deliveries: u64, report: &mut JobReport) {
+        let Some(extractor) = self.extractors.get(&job.bookmaker) else {
+            return;
+        };
+        let deadline = self.settings.job_deadline;
+        let result = match tokio::time::timeout(deadline, extractor.extract(&job.event, job.markets)).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout {
+                context: xtr_core::error::Context::new(extractor.name(), "job"),
+                after: deadline,
+            }),
+        };
+
+        let events = match result {
+            Ok(events) => events,
+            Err(error) if error.is_transient() => {
+                if deliveries >= self.settings.max_deliveries {
+                    let reason = format!(
+                        "{error} (delivery {deliveries} of XTR_MAX_DELIVERIES={})",
+                        self.settings.max_deliveries
+                    );
+                    self.dead_letter(report, entry, &reason, error.kind(), deliveries);
+                } else {
+                    warn!(error = %error, deliveries, "Job failed with a transient error; it stays pending for a retry");
+                    report.outcome = JobOutcome::Retried;
+                    report.retry_error = Some(error.to_string());
+                }
+                return;
+            }
+            Err(error) => {
+                self.dead_letter(report, entry, &error.to_string(), error.kind(), deliveries);
+                return;
+            }
+        };
+
+        let parsed_events = events.len();
+        let event = match events.into_iter().find(|event| event.event.id == job.event) {
+            Some(event) => event,
+            None if parsed_events == 0 => EventMarkets {
+                event: Event::with_id(job.event.as_str()),
+                markets: Vec::new(),
+            },
+            None => {
+                let reason = format!(
+                    "{} response does not contain event {:?} ({parsed_events} other events)",
+                    job.bookmaker, job.event
+                );
+                self.dead_letter(report, entry, &reason, "event_not_found", deliveries);
+                return;
+            }
+        };
+        if event.markets.is_empty() {
+            self.observability.metrics.empty_extraction(&job.bookmaker);
+        }
+
+        let records = snapshot_records(
+            extractor.name(),
+            Some(&entry.id),
+            &event,
+            job.markets,
+            Timestamp::now(),
+        );
+        let offered = records
+            .iter()
+            .any(|record| record.status == MarketStatus::Offered);
+        match report.part.add_snapshots(&entry.id, &job.event, &records) {
+            Ok(()) => {
+                report.outcome = if offered {
+                    JobOutcome::Ok
+                } else {
+                    JobOutcome::NotOffered
+                };
+                debug!(snapshots = records.len(), "Job extracted");
+            }
+            Err(error) => {
+                let reason = format!("serializing snapshots failed: {error}");
+                self.dead_letter(report, entry, &reason, "serialize", deliveries);
+            }
+        }
+    }
+
+    fn dead_letter(&self, report: &mut JobReport, entry: &Entry, reason: &str, kind: &str, deliveries: u64) {
+        warn!(
+            job_id = %entry.id,
+            bookmaker = %report.bookmaker,
+            error_kind = kind,
+            deliveries,
+            error = reason,
+            "Job moved to the dead-letter stream"
+        );
+        report.outcome = JobOutcome::DeadLettered;
+        report.part = Batch::default();
+        report.part.add_dead_letter(
+            &entry.id,
+            entry.fields.as_deref(),
+            reason,
+            &[
+                ("error_kind", kind.to_owned()),
+                ("deliveries", deliveries.to_string()),
+                ("failed_at_ms", unix_millis().to_string()),
+                ("consumer", self.settings.consumer.clone()),
+            ],
+        );
+    }
+
+    /// Returns the writer connection, for maintenance tasks.
+    pub fn writer(&self) -> &Client {
+        &self.writer
+    }
+
+    /// Returns the stream names.
+    pub fn streams(&self) -> &Streams {
+        &self.streams
+    }
+}
+
+/// The hash of the last error of each job left pending: `<STREAM>:errors:<GROUP>`.
+fn errors_key(streams: &Streams) -> String {
+    format!("{}:errors:{}", streams.jobs, streams.group)
+}
+
+/// Returns 100 ms doubled per failure, capped, with up to 50% jitter.
+fn backoff(failures: u32) -> Duration {
+    let base = Duration::from_millis(100)
+        .saturating_mul(1 << failures.min(10))
+        .min(MAX_REDIS_BACKOFF);
+    base + base.mul_f64(fastrand::f64() * 0.5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redis::parse_entries;
+
+    #[test]
+    fn backoff_is_bounded() {
+        for failures in 1..40 {
+            let delay = backoff(failures);
+            assert!(delay <= MAX_REDIS_BACKOFF.mul_f64(1.5), "{failures}: {delay:?}");
+            assert!(delay >= Duration::from_millis(200).min(MAX_REDIS_BACKOFF));
+        }
+    }
+
+    #[test]
+    fn errors_key_names_stream_and_group() {
+        let streams = Streams {
+            jobs: "xtr:jobs".into(),
+            group: "btts-worker".into(),
+            results: "xtr:odds".into(),
+            results_maxlen: 1,
+            latest_ttl_secs: 1,
+            dead: "xtr:jobs:dead".into(),
+            dead_maxlen: 1,
+        };
+        assert_eq!(errors_key(&streams), "xtr:jobs:errors:btts-worker");
+    }
+
+    #[test]
+    fn entries_parse_with_deleted_payload() {
+        let value = Value::Array(vec![
+            Value::Array(vec![
+                Value::from("1-0"),
+                Value::Array(vec![Value::from("bookmaker"), Value::from("unibet")]),
+            ]),
+            Value::Array(vec![Value::from("2-0"), Value::Null]),
+        ]);
+        let entries = parse_entries("test", value).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].field("bookmaker").unwrap().as_ref(), b"unibet");
+        assert!(entries[1].fields.is_none());
+    }
+}

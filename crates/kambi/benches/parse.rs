@@ -50,7 +50,10 @@ fn parse_benches(c: &mut Criterion) {
     xtr_kambi::register(&mut registry);
     let settings = Settings::from_env(Vec::new(), &registry.specs()).expect("default settings");
     let extractors = registry.build(&settings).expect("Kambi extractors build");
-    let extractor = extractors.get("unibet").expect("unibet is registered").as_ref();
+    let extractor = extractors
+        .get("unibet")
+        .expect("unibet is registered")
+        .as_ref();
 
     for fixture in FIXTURES {
         bench_input(c, extractor, fixture.name, fixture.bodies);
@@ -61,7 +64,9 @@ fn parse_benches(c: &mut Criterion) {
         };
         let bodies = unwrap_recording(&bytes);
         let slices: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
-        let name = recording.trim_start_matches("kambi/").trim_end_matches(".json");
+        let name = recording
+            .trim_start_matches("kambi/")
+            .trim_end_matches(".json");
         bench_input(c, extractor, name, &slices);
     }
 }

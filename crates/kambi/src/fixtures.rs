@@ -21,7 +21,9 @@ pub const FIXTURES: &[Fixture] = &[
     },
     Fixture {
         name: "offers_without_events",
-        bodies: &[include_bytes!("../tests/fixtures/offers_without_events.json")],
+        bodies: &[include_bytes!(
+            "../tests/fixtures/offers_without_events.json"
+        )],
     },
     Fixture {
         name: "listview_football",

@@ -149,9 +149,13 @@ impl KambiExtractor {
             .iter()
             .find(|brand| brand.bookmaker == config.name)
             .map(|brand| brand.code);
-        let brand = setting(config, "BRAND")?.or(default_code).map(str::to_owned);
+        let brand = setting(config, "BRAND")?
+            .or(default_code)
+            .map(str::to_owned);
         let lang = setting(config, "LANG")?.unwrap_or(DEFAULT_LANG).to_owned();
-        let market = setting(config, "MARKET")?.unwrap_or(DEFAULT_MARKET).to_owned();
+        let market = setting(config, "MARKET")?
+            .unwrap_or(DEFAULT_MARKET)
+            .to_owned();
         Ok(Self {
             name: config.name,
             brand,
@@ -184,7 +188,11 @@ impl KambiExtractor {
 
 /// Reads a setting that goes into a URL, treating an empty value as unset.
 fn setting<'c>(config: &'c BookmakerConfig, name: &str) -> Result<Option<&'c str>> {
-    let Some(value) = config.get(name).map(str::trim).filter(|value| !value.is_empty()) else {
+    let Some(value) = config
+        .get(name)
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+    else {
         return Ok(None);
     };
     let valid = value

@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::fmt;
 
 use compact_str::{CompactString, ToCompactString};
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use xtr_core::error::Context;
 use xtr_core::{
@@ -256,7 +256,12 @@ struct CriterionSpec {
     period: Period,
 }
 
-const fn spec(label: &'static str, id: Option<u64>, family: Family, period: Period) -> CriterionSpec {
+const fn spec(
+    label: &'static str,
+    id: Option<u64>,
+    family: Family,
+    period: Period,
+) -> CriterionSpec {
     CriterionSpec {
         label,
         id,
@@ -269,27 +274,132 @@ const fn spec(label: &'static str, id: Option<u64>, family: Family, period: Peri
 /// halves", "Draw and both teams to score", "Total Goals by <team>", "Total Corners",
 /// "Handicap" (two-way, type 1) and "First Goal. No Goal, No Bet" match no entry.
 const CRITERIA: &[CriterionSpec] = &[
-    spec("Both Teams To Score", Some(1001642858), Family::Btts, Period::FullTime),
-    spec("Both Teams To Score - 1st Half", Some(1001642863), Family::Btts, Period::FirstHalf),
-    spec("Both Teams To Score - 2nd Half", Some(1001642868), Family::Btts, Period::SecondHalf),
-    spec("Full Time", Some(1001159858), Family::MatchResult, Period::FullTime),
-    spec("Half Time", Some(1000316018), Family::MatchResult, Period::FirstHalf),
-    spec("2nd Half", Some(1001159826), Family::MatchResult, Period::SecondHalf),
-    spec("Total Goals", Some(1001159926), Family::GoalTotals, Period::FullTime),
-    spec("Total Goals - 1st Half", Some(1001159532), Family::GoalTotals, Period::FirstHalf),
-    spec("Total Goals - 2nd Half", Some(1001243173), Family::GoalTotals, Period::SecondHalf),
-    spec("Asian Total", Some(1002244276), Family::AsianTotals, Period::FullTime),
-    spec("Asian Total - 1st Half", Some(1002558602), Family::AsianTotals, Period::FirstHalf),
-    spec("Asian Total - 2nd Half", None, Family::AsianTotals, Period::SecondHalf),
-    spec("Asian Handicap", Some(1002275572), Family::AsianHandicap, Period::FullTime),
-    spec("Asian Handicap - 1st Half", Some(1002275573), Family::AsianHandicap, Period::FirstHalf),
-    spec("Asian Handicap - 2nd Half", None, Family::AsianHandicap, Period::SecondHalf),
-    spec("Draw No Bet", Some(1001159666), Family::DrawNoBet, Period::FullTime),
-    spec("Draw No Bet - 1st Half", Some(1001159884), Family::DrawNoBet, Period::FirstHalf),
-    spec("Draw No Bet - 2nd Half", Some(1001421321), Family::DrawNoBet, Period::SecondHalf),
-    spec("Double Chance", Some(1001159922), Family::DoubleChance, Period::FullTime),
-    spec("Double Chance - 1st Half", Some(1001159668), Family::DoubleChance, Period::FirstHalf),
-    spec("Double Chance - 2nd Half", Some(1001421320), Family::DoubleChance, Period::SecondHalf),
+    spec(
+        "Both Teams To Score",
+        Some(1001642858),
+        Family::Btts,
+        Period::FullTime,
+    ),
+    spec(
+        "Both Teams To Score - 1st Half",
+        Some(1001642863),
+        Family::Btts,
+        Period::FirstHalf,
+    ),
+    spec(
+        "Both Teams To Score - 2nd Half",
+        Some(1001642868),
+        Family::Btts,
+        Period::SecondHalf,
+    ),
+    spec(
+        "Full Time",
+        Some(1001159858),
+        Family::MatchResult,
+        Period::FullTime,
+    ),
+    spec(
+        "Half Time",
+        Some(1000316018),
+        Family::MatchResult,
+        Period::FirstHalf,
+    ),
+    spec(
+        "2nd Half",
+        Some(1001159826),
+        Family::MatchResult,
+        Period::SecondHalf,
+    ),
+    spec(
+        "Total Goals",
+        Some(1001159926),
+        Family::GoalTotals,
+        Period::FullTime,
+    ),
+    spec(
+        "Total Goals - 1st Half",
+        Some(1001159532),
+        Family::GoalTotals,
+        Period::FirstHalf,
+    ),
+    spec(
+        "Total Goals - 2nd Half",
+        Some(1001243173),
+        Family::GoalTotals,
+        Period::SecondHalf,
+    ),
+    spec(
+        "Asian Total",
+        Some(1002244276),
+        Family::AsianTotals,
+        Period::FullTime,
+    ),
+    spec(
+        "Asian Total - 1st Half",
+        Some(1002558602),
+        Family::AsianTotals,
+        Period::FirstHalf,
+    ),
+    spec(
+        "Asian Total - 2nd Half",
+        None,
+        Family::AsianTotals,
+        Period::SecondHalf,
+    ),
+    spec(
+        "Asian Handicap",
+        Some(1002275572),
+        Family::AsianHandicap,
+        Period::FullTime,
+    ),
+    spec(
+        "Asian Handicap - 1st Half",
+        Some(1002275573),
+        Family::AsianHandicap,
+        Period::FirstHalf,
+    ),
+    spec(
+        "Asian Handicap - 2nd Half",
+        None,
+        Family::AsianHandicap,
+        Period::SecondHalf,
+    ),
+    spec(
+        "Draw No Bet",
+        Some(1001159666),
+        Family::DrawNoBet,
+        Period::FullTime,
+    ),
+    spec(
+        "Draw No Bet - 1st Half",
+        Some(1001159884),
+        Family::DrawNoBet,
+        Period::FirstHalf,
+    ),
+    spec(
+        "Draw No Bet - 2nd Half",
+        Some(1001421321),
+        Family::DrawNoBet,
+        Period::SecondHalf,
+    ),
+    spec(
+        "Double Chance",
+        Some(1001159922),
+        Family::DoubleChance,
+        Period::FullTime,
+    ),
+    spec(
+        "Double Chance - 1st Half",
+        Some(1001159668),
+        Family::DoubleChance,
+        Period::FirstHalf,
+    ),
+    spec(
+        "Double Chance - 2nd Half",
+        Some(1001421320),
+        Family::DoubleChance,
+        Period::SecondHalf,
+    ),
 ];
 
 /// Finds the mapped market of a bet offer.
@@ -373,7 +483,11 @@ impl<'a> Teams<'a> {
 
 /// Returns the normalized name of an outcome of a family's offer, by Kambi's outcome
 /// type (or participant, for asian handicap), never by position.
-fn outcome_name(family: Family, outcome: &RawOutcome<'_>, teams: &Teams<'_>) -> Option<OutcomeName> {
+fn outcome_name(
+    family: Family,
+    outcome: &RawOutcome<'_>,
+    teams: &Teams<'_>,
+) -> Option<OutcomeName> {
     if family == Family::AsianHandicap {
         return teams.side(outcome);
     }
@@ -538,10 +652,12 @@ fn build_event(entry: &EventEntry<'_>) -> Option<Event> {
     };
     Some(Event {
         id: id.to_compact_string(),
-        sport: entry
-            .sport
-            .as_deref()
-            .map(|sport| sport.chars().map(|c| c.to_ascii_lowercase()).collect::<CompactString>()),
+        sport: entry.sport.as_deref().map(|sport| {
+            sport
+                .chars()
+                .map(|c| c.to_ascii_lowercase())
+                .collect::<CompactString>()
+        }),
         competition: entry.group.as_deref().map(str::to_owned),
         home,
         away,
@@ -577,7 +693,9 @@ pub fn parse_bet_offers(
         let detail = match &body.error {
             Some(error) => format!(
                 "Kambi returned an error (status {}): {}",
-                error.status.map_or_else(|| "none".to_owned(), |s| s.to_string()),
+                error
+                    .status
+                    .map_or_else(|| "none".to_owned(), |s| s.to_string()),
                 error.message.as_deref().unwrap_or("no message")
             ),
             None => "expected a Kambi body with betOffers or events".to_owned(),

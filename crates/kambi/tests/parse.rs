@@ -71,7 +71,11 @@ fn outcomes(market: &Market) -> Vec<(OutcomeName, Option<Price>, OutcomeStatus, 
         .collect()
 }
 
-fn open(name: OutcomeName, price_text: &str, id: &'static str) -> (OutcomeName, Option<Price>, OutcomeStatus, &'static str) {
+fn open(
+    name: OutcomeName,
+    price_text: &str,
+    id: &'static str,
+) -> (OutcomeName, Option<Price>, OutcomeStatus, &'static str) {
     (name, price(price_text), OutcomeStatus::Open, id)
 }
 
@@ -95,12 +99,15 @@ fn keys_of(event: &EventMarkets, kind: MarketKind) -> Vec<MarketKey> {
 #[test]
 fn event_fields() {
     let event = full_event().event;
-    assert_eq!(event.id, "1009100001");
+    assert_eq!(event.id, "1007519027");
     assert_eq!(event.sport.as_deref(), Some("football"));
     assert_eq!(event.competition.as_deref(), Some("Eliteserien"));
     assert_eq!(event.home.as_deref(), Some("Rosenborg"));
     assert_eq!(event.away.as_deref(), Some("Viking"));
-    assert_eq!(event.start, Some(Timestamp::parse("2021-06-12T16:00:00Z").unwrap()));
+    assert_eq!(
+        event.start,
+        Some(Timestamp::parse("2021-06-12T16:00:00Z").unwrap())
+    );
     assert!(!event.live);
 }
 
@@ -111,19 +118,28 @@ fn btts_three_periods() {
     assert_eq!(ft.id.as_deref(), Some("2400000001"));
     assert_eq!(
         outcomes(ft),
-        [open(Yes, "1.7", "3100000002"), open(No, "2.1", "3100000001")]
+        [
+            open(Yes, "1.7", "3100000002"),
+            open(No, "2.1", "3100000001")
+        ]
     );
     let first = find(&event, Btts, FirstHalf, None);
     assert_eq!(first.id.as_deref(), Some("2400000002"));
     assert_eq!(
         outcomes(first),
-        [open(Yes, "4.2", "3100000003"), open(No, "1.22", "3100000004")]
+        [
+            open(Yes, "4.2", "3100000003"),
+            open(No, "1.22", "3100000004")
+        ]
     );
     let second = find(&event, Btts, SecondHalf, None);
     assert_eq!(second.id.as_deref(), Some("2400000003"));
     assert_eq!(
         outcomes(second),
-        [open(Yes, "3.1", "3100000006"), open(No, "1.33", "3100000005")]
+        [
+            open(Yes, "3.1", "3100000006"),
+            open(No, "1.33", "3100000005")
+        ]
     );
 }
 
@@ -208,18 +224,27 @@ fn total_goals_one_market_per_line() {
     assert_eq!(main.id.as_deref(), Some("2400000010"));
     assert_eq!(
         outcomes(main),
-        [open(Over, "1.85", "3100000022"), open(Under, "1.95", "3100000023")]
+        [
+            open(Over, "1.85", "3100000022"),
+            open(Under, "1.95", "3100000023")
+        ]
     );
     let under_first = find(&event, TotalGoals, FullTime, Some("3.5"));
     assert_eq!(
         outcomes(under_first),
-        [open(Over, "2.9", "3100000025"), open(Under, "1.4", "3100000024")]
+        [
+            open(Over, "2.9", "3100000025"),
+            open(Under, "1.4", "3100000024")
+        ]
     );
     let half = find(&event, TotalGoals, FirstHalf, Some("0.5"));
     assert_eq!(half.id.as_deref(), Some("2400000013"));
     assert_eq!(
         outcomes(half),
-        [open(Over, "1.33", "3100000028"), open(Under, "3.3", "3100000029")]
+        [
+            open(Over, "1.33", "3100000028"),
+            open(Under, "3.3", "3100000029")
+        ]
     );
 }
 
@@ -250,13 +275,19 @@ fn whole_line_makes_criterion_asian() {
     assert_eq!(whole.id.as_deref(), Some("2400000016"));
     assert_eq!(
         outcomes(whole),
-        [open(Over, "1.57", "3100000034"), open(Under, "2.35", "3100000035")]
+        [
+            open(Over, "1.57", "3100000034"),
+            open(Under, "2.35", "3100000035")
+        ]
     );
     let half = find(&event, AsianTotal, SecondHalf, Some("1.5"));
     assert_eq!(half.id.as_deref(), Some("2400000015"));
     assert_eq!(
         outcomes(half),
-        [open(Over, "2.15", "3100000032"), open(Under, "1.66", "3100000033")]
+        [
+            open(Over, "2.15", "3100000032"),
+            open(Under, "1.66", "3100000033")
+        ]
     );
 }
 
@@ -276,14 +307,20 @@ fn asian_total_lines() {
     assert_eq!(quarter.id.as_deref(), Some("2400000017"));
     assert_eq!(
         outcomes(quarter),
-        [open(Over, "1.66", "3100000036"), open(Under, "2.2", "3100000037")]
+        [
+            open(Over, "1.66", "3100000036"),
+            open(Under, "2.2", "3100000037")
+        ]
     );
     // Kambi's "Asian Total" is asian even on a half line, next to the plain 2.5 total.
     let half = find(&event, AsianTotal, FullTime, Some("2.5"));
     assert_eq!(half.id.as_deref(), Some("2400000018"));
     assert_eq!(
         outcomes(half),
-        [open(Over, "1.86", "3100000039"), open(Under, "1.96", "3100000038")]
+        [
+            open(Over, "1.86", "3100000039"),
+            open(Under, "1.96", "3100000038")
+        ]
     );
     let plain = find(&event, TotalGoals, FullTime, Some("2.5"));
     assert_eq!(plain.id.as_deref(), Some("2400000010"));
@@ -306,12 +343,18 @@ fn asian_handicap_home_lines() {
     assert_eq!(quarter.key.line.unwrap().key_text(), "-0.25");
     assert_eq!(
         outcomes(quarter),
-        [open(Home, "1.9", "3100000040"), open(Away, "1.95", "3100000041")]
+        [
+            open(Home, "1.9", "3100000040"),
+            open(Away, "1.95", "3100000041")
+        ]
     );
     let level = find(&event, AsianHandicap, FullTime, Some("0"));
     assert_eq!(
         outcomes(level),
-        [open(Home, "1.55", "3100000044"), open(Away, "2.45", "3100000045")]
+        [
+            open(Home, "1.55", "3100000044"),
+            open(Away, "2.45", "3100000045")
+        ]
     );
 }
 
@@ -323,13 +366,19 @@ fn asian_handicap_away_listed_first() {
     assert_eq!(market.id.as_deref(), Some("2400000020"));
     assert_eq!(
         outcomes(market),
-        [open(Home, "1.48", "3100000043"), open(Away, "2.6", "3100000042")]
+        [
+            open(Home, "1.48", "3100000043"),
+            open(Away, "2.6", "3100000042")
+        ]
     );
     let half = find(&event, AsianHandicap, FirstHalf, Some("-0.5"));
     assert_eq!(half.id.as_deref(), Some("2400000022"));
     assert_eq!(
         outcomes(half),
-        [open(Home, "2.3", "3100000047"), open(Away, "1.62", "3100000046")]
+        [
+            open(Home, "2.3", "3100000047"),
+            open(Away, "1.62", "3100000046")
+        ]
     );
 }
 
@@ -343,7 +392,10 @@ fn asian_handicap_by_participant_name() {
     assert_eq!(market.id.as_deref(), Some("2400100004"));
     assert_eq!(
         outcomes(market),
-        [open(Home, "1.99", "3100000091"), open(Away, "1.83", "3100000090")]
+        [
+            open(Home, "1.99", "3100000091"),
+            open(Away, "1.83", "3100000090")
+        ]
     );
 }
 
@@ -392,13 +444,19 @@ fn draw_no_bet_three_periods() {
     assert_eq!(ft.id.as_deref(), Some("2400000028"));
     assert_eq!(
         outcomes(ft),
-        [open(Home, "1.35", "3100000058"), open(Away, "3", "3100000059")]
+        [
+            open(Home, "1.35", "3100000058"),
+            open(Away, "3", "3100000059")
+        ]
     );
     let first = find(&event, DrawNoBet, FirstHalf, None);
     assert_eq!(first.id.as_deref(), Some("2400000029"));
     assert_eq!(
         outcomes(first),
-        [open(Home, "1.4", "3100000061"), open(Away, "2.85", "3100000060")]
+        [
+            open(Home, "1.4", "3100000061"),
+            open(Away, "2.85", "3100000060")
+        ]
     );
     let second = find(&event, DrawNoBet, SecondHalf, None);
     assert_eq!(second.id.as_deref(), Some("2400000030"));
@@ -476,7 +534,10 @@ fn requested_kinds_only() {
 fn several_events_in_one_body() {
     let events = parse_fixture("several_events", MarketSet::all());
     let ids: Vec<&str> = events.iter().map(|event| event.event.id.as_str()).collect();
-    assert_eq!(ids, ["1009200001", "1009200002", "1009200003", "1009200004"]);
+    assert_eq!(
+        ids,
+        ["1009200001", "1009200002", "1009200003", "1009200004"]
+    );
 
     let bodo = &events[0];
     assert_eq!(bodo.event.home.as_deref(), Some("Bodø/Glimt"));
@@ -536,7 +597,10 @@ fn body_without_events() {
     );
     assert_eq!(
         outcomes(find(wales, TotalGoals, FullTime, Some("2.5"))),
-        [open(Over, "1.9", "3100000100"), open(Under, "1.9", "3100000101")]
+        [
+            open(Over, "1.9", "3100000100"),
+            open(Under, "1.9", "3100000101")
+        ]
     );
     assert_eq!(wales.markets.len(), 2);
 
@@ -597,7 +661,11 @@ fn incomplete_or_inconsistent_offers_left_out() {
     let totals = r#"{"id": 1001159926, "englishLabel": "Total Goals"}"#;
     let cases = [
         // yes without no
-        offer(btts, 18, r#"[{"id": 1, "type": "OT_YES", "odds": 1800, "status": "OPEN"}]"#),
+        offer(
+            btts,
+            18,
+            r#"[{"id": 1, "type": "OT_YES", "odds": 1800, "status": "OPEN"}]"#,
+        ),
         // yes twice
         offer(
             btts,
@@ -652,7 +720,11 @@ fn incomplete_or_inconsistent_offers_left_out() {
     for body in &cases {
         let events = parse_bet_offers("unibet", body.as_bytes(), MarketSet::all()).unwrap();
         assert_eq!(events.len(), 1, "{body}");
-        assert!(events[0].markets.is_empty(), "{body}: {:#?}", events[0].markets);
+        assert!(
+            events[0].markets.is_empty(),
+            "{body}: {:#?}",
+            events[0].markets
+        );
     }
 }
 
@@ -698,7 +770,10 @@ fn event_list_wrapped_entries() {
     assert_eq!(celtic.competition.as_deref(), Some("Premiership"));
     assert_eq!(celtic.home.as_deref(), Some("Celtic"));
     assert_eq!(celtic.away.as_deref(), Some("Rangers"));
-    assert_eq!(celtic.start, Some(Timestamp::parse("2021-08-29T11:00:00Z").unwrap()));
+    assert_eq!(
+        celtic.start,
+        Some(Timestamp::parse("2021-08-29T11:00:00Z").unwrap())
+    );
     assert!(!celtic.live);
     assert_eq!(events[1].id, "1009400003");
     assert!(events[1].live);
@@ -737,7 +812,10 @@ fn malformed_bodies_rejected() {
             "{}: {error}",
             String::from_utf8_lossy(body)
         );
-        assert!(error.to_string().starts_with("unibet parse bet offers"), "{error}");
+        assert!(
+            error.to_string().starts_with("unibet parse bet offers"),
+            "{error}"
+        );
     }
 }
 
@@ -753,7 +831,10 @@ fn kambi_error_body_is_malformed() {
 fn event_list_needs_events() {
     let error = parse_event_list("unibet", br#"{"betOffers": []}"#).unwrap_err();
     assert!(matches!(error, Error::Malformed { .. }), "{error}");
-    assert!(error.to_string().starts_with("unibet parse event listing"), "{error}");
+    assert!(
+        error.to_string().starts_with("unibet parse event listing"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -25,7 +25,14 @@ const EVENTS: &str = "kambi/pvt_events_jupiler.json";
 const EVENTS_WRAPPED: &str = "kambi/pvt_events_jupiler_wrapped.json";
 
 /// Every recording of the folder.
-const ALL: [&str; 6] = [MOLDE, JUPILER_MATCH, JUPILER_OU, SMALL, EVENTS, EVENTS_WRAPPED];
+const ALL: [&str; 6] = [
+    MOLDE,
+    JUPILER_MATCH,
+    JUPILER_OU,
+    SMALL,
+    EVENTS,
+    EVENTS_WRAPPED,
+];
 
 /// Returns the raw responses of a recording, unwrapped, or `None` when it is absent.
 fn load(file: &str) -> Option<Vec<Vec<u8>>> {
@@ -147,7 +154,10 @@ fn assert_no_leaks(file: &str, body: &[u8], events: &[EventMarkets]) {
     for event in events {
         for market in &event.markets {
             let id = market.id.as_deref().expect("market id");
-            let label = labels.get(id).map(String::as_str).unwrap_or("<unknown offer>");
+            let label = labels
+                .get(id)
+                .map(String::as_str)
+                .unwrap_or("<unknown offer>");
             assert!(
                 allowed_labels(market.key.kind, market.key.period).contains(&label),
                 "{file}: offer {id} {label:?} mapped to {:?}",
@@ -168,7 +178,10 @@ fn molde_event_fields() {
     assert_eq!(event.competition.as_deref(), Some("Eliteserien"));
     assert_eq!(event.home.as_deref(), Some("Mjøndalen"));
     assert_eq!(event.away.as_deref(), Some("Molde"));
-    assert_eq!(event.start, Some(Timestamp::parse("2021-05-30T13:00:00Z").unwrap()));
+    assert_eq!(
+        event.start,
+        Some(Timestamp::parse("2021-05-30T13:00:00Z").unwrap())
+    );
     assert!(!event.live);
 }
 
@@ -384,12 +397,17 @@ fn molde_nothing_leaks() {
 
 #[test]
 fn jupiler_match_events() {
-    let Some(bodies) = load(JUPILER_MATCH) else { return };
+    let Some(bodies) = load(JUPILER_MATCH) else {
+        return;
+    };
     let events = parse_all(&bodies).remove(0);
     assert_eq!(events.len(), 20);
     let charleroi = &events[0];
     assert_eq!(charleroi.event.id, "1007407954");
-    assert_eq!(charleroi.event.home.as_deref(), Some("Sporting de Charleroi"));
+    assert_eq!(
+        charleroi.event.home.as_deref(),
+        Some("Sporting de Charleroi")
+    );
     assert_eq!(charleroi.event.away.as_deref(), Some("Club Brugge"));
     assert_eq!(
         charleroi.event.start,
@@ -432,7 +450,9 @@ fn jupiler_match_events() {
 
 #[test]
 fn jupiler_over_under_lines() {
-    let Some(bodies) = load(JUPILER_OU) else { return };
+    let Some(bodies) = load(JUPILER_OU) else {
+        return;
+    };
     assert_eq!(bodies.len(), 2);
     let parsed = parse_all(&bodies);
     assert_eq!(parsed[0].len(), 20);
@@ -543,7 +563,9 @@ fn event_listing_matches() {
 
 #[test]
 fn wrapped_listing_leaves_out_outrights() {
-    let Some(bodies) = load(EVENTS_WRAPPED) else { return };
+    let Some(bodies) = load(EVENTS_WRAPPED) else {
+        return;
+    };
     let events = parse_event_list("unibet", &bodies[0]).unwrap();
     // 27 entries, of which 7 are outrights tagged COMPETITION without awayName.
     assert_eq!(events.len(), 20);

@@ -1,7 +1,7 @@
 //! Parse throughput of the Betfair bodies against a plain JSON scan of the same bytes.
 //!
 //! For each fixture, and each real recording present under `XTR_REALDATA`, one group
-//! holds a `scan` bench (`serde_json` into `IgnoredAny`, the floor any parser pays) and
+//! contains a `scan` bench (`serde_json` into `IgnoredAny`, the floor any parser pays) and
 //! a `parse` bench of [`xtr_betfair::parse::parse`], both in bytes per second.
 
 use std::hint::black_box;

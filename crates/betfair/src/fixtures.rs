@@ -1,4 +1,4 @@
-//! Hand-made Betfair answers in the recorded schema, for the runner's conformance
+//! Hand-made Betfair responses in the recorded schema, for the runner's conformance
 //! suite and this crate's tests and benches.
 
 /// One set of bodies that [`crate::parse::parse`] reads together.

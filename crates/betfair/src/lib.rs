@@ -14,9 +14,9 @@
 //! `price` is the best back price. The market types and runner names it maps are listed
 //! in the `market_types` module; the mapping rules are in [`parse`].
 //!
-//! The session token expires (Betfair's default is a few hours without a keep-alive).
-//! An expired one fails with [`Error::SessionExpired`] naming
-//! `XTR_BETFAIR_SESSION_TOKEN`; renewing it is up to the operator.
+//! A session token expires unless it is kept alive, and this crate does not log in or
+//! keep sessions alive. An expired token fails with [`Error::SessionExpired`] naming
+//! `XTR_BETFAIR_SESSION_TOKEN`, so the operator can renew it.
 
 use std::sync::Arc;
 
@@ -65,9 +65,9 @@ pub const SETTINGS: &[SettingSpec] = &[
 const FETCH: &str = "fetch event";
 const LIST: &str = "list events";
 
-/// Catalogue fields requested for each market. `EVENT_TYPE` tells a soccer event from
-/// another sport's; every projection but `MARKET_DESCRIPTION` and `RUNNER_METADATA`
-/// weighs 0 in Betfair's request limit.
+/// Catalogue fields requested for each market. `EVENT_TYPE` distinguishes a soccer
+/// event from another sport's. Every projection but `MARKET_DESCRIPTION` and
+/// `RUNNER_METADATA` weighs 0 in Betfair's request limit.
 const CATALOGUE_PROJECTION: &[&str] = &[
     "EVENT",
     "EVENT_TYPE",
@@ -78,15 +78,16 @@ const CATALOGUE_PROJECTION: &[&str] = &[
     "RUNNER_METADATA",
 ];
 
-/// Fields of the probe that tells an unknown event from one without requested markets;
-/// all weigh 0.
+/// Fields of the probe that distinguishes an unknown event from one without requested
+/// markets. All of them weigh 0.
 const PROBE_PROJECTION: &[&str] = &["EVENT", "EVENT_TYPE", "COMPETITION", "MARKET_START_TIME"];
 
-/// Markets of one catalogue request. Betfair rejects a request with TOO_MUCH_DATA when
-/// the weight of its projections times the markets exceeds 200 points: the catalogue
-/// weighs 2 per market (100 markets), and the book's best offers 5 per market scaled
-/// by depth/3 (about 1.7 at depth 1, so 100 markets weigh about 167). The requested
-/// types give about 25 markets per event.
+/// Maximum markets of one catalogue request. Betfair rejects a request with
+/// TOO_MUCH_DATA when the weight of its projections times its markets exceeds 200
+/// points. The catalogue weighs 2 per market, so 100 markets weigh 200. The book's best
+/// offers weigh 5 per market scaled by depth/3, so 100 markets at depth 1 weigh about
+/// 167. The requested types are at most 22 markets per event, the asian ones being one
+/// market each.
 const MAX_MARKETS: u32 = 100;
 
 /// Levels of each ladder the book returns: the best price only.
@@ -117,11 +118,11 @@ pub struct BetfairExtractor {
 
 impl std::fmt::Debug for BetfairExtractor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = |value: &Option<SettingValue>| value.as_ref().map(|_| "<redacted>");
+        let redacted = |value: &Option<SettingValue>| value.as_ref().map(|_| "<redacted>");
         f.debug_struct("BetfairExtractor")
             .field("http", &self.http)
-            .field("app_key", &shown(&self.app_key))
-            .field("session_token", &shown(&self.session_token))
+            .field("app_key", &redacted(&self.app_key))
+            .field("session_token", &redacted(&self.session_token))
             .finish()
     }
 }
@@ -133,8 +134,8 @@ struct Credentials {
 }
 
 impl BetfairExtractor {
-    /// Builds the extractor. Credentials are read here but checked only when fetching,
-    /// so a build without them still lists and parses.
+    /// Builds the extractor. Credentials are read here but checked only by requests,
+    /// so a build without them still registers and parses.
     ///
     /// # Errors
     ///
@@ -181,16 +182,22 @@ impl BetfairExtractor {
         })
     }
 
-    /// Sends one JSON-RPC call and returns the answer after checking it is no error.
+    /// Returns the context of an operation's errors, with the endpoint URL.
+    fn context(&self, operation: &'static str) -> Result<Context> {
+        let url = self.http.url(operation, &[""], &[])?;
+        Ok(Context::new(BOOKMAKER, operation).with_url(&url))
+    }
+
+    /// Sends one JSON-RPC call and returns the response after checking it is no error.
     async fn call(
         &self,
         operation: &'static str,
         credentials: &Credentials,
         body: Bytes,
     ) -> Result<Bytes> {
-        // The base URL ends with a slash (the configuration adds one), and `url` drops a
-        // trailing empty segment before appending; an empty segment puts the slash
-        // back, so the request URL is the base itself and stays under it.
+        // The configuration gives the base URL a trailing slash, which `url` drops
+        // before appending segments. Appending one empty segment puts the slash back,
+        // so the request URL is the base itself and passes the base-URL check.
         let url = self.http.url(operation, &[""], &[])?;
         let context = Context::new(BOOKMAKER, operation).with_url(&url);
         let request = Request::post_json(url, body)
@@ -201,12 +208,12 @@ impl BetfairExtractor {
                 HeaderValue::from_static("application/json"),
                 false,
             );
-        // NOTE: API-NG answers API errors with HTTP 200 and a JSON-RPC error, which
-        // `check_answer` maps. A non-2xx status comes back as `Error::Status` without
+        // NOTE: API-NG returns API errors with HTTP 200 and a JSON-RPC error, which
+        // `check_response` maps. A non-2xx status comes back as `Error::Status` without
         // its body, because `BookmakerHttp::send` does not return error bodies.
-        let answer = self.http.send(operation, request).await?;
-        rpc::check_answer(&answer, || context.clone())?;
-        Ok(answer)
+        let response = self.http.send(operation, request).await?;
+        rpc::check_response(&response, || context.clone())?;
+        Ok(response)
     }
 
     fn catalogue_body(event_id: &str, codes: &[&str], projection: &[&str], max: u32) -> Bytes {
@@ -254,21 +261,23 @@ impl Extractor for BetfairExtractor {
             },
         };
         let body = rpc::RpcRequest::new(rpc::LIST_EVENTS, params).to_bytes();
-        let answer = self.call(LIST, &credentials, body).await?;
-        parse::parse_event_list(&answer)
+        let response = self.call(LIST, &credentials, body).await?;
+        parse::parse_event_list(&response)
     }
 
     /// Fetches the catalogue of the event's requested market types and the book of
     /// those markets.
     ///
-    /// NOTE: an empty catalogue does not tell an unknown event from an event without
-    /// markets of the requested types. A second catalogue call without the type filter
-    /// (one market, event fields only) decides: when it is empty too, the event is not
-    /// found; otherwise the responses are the empty catalogue and that probe, which
-    /// parse into the event with no markets, so the worker publishes `not_offered`.
+    /// NOTE: an empty catalogue does not distinguish an unknown event from an event
+    /// without markets of the requested types. A second catalogue call without the type
+    /// filter (one market, event fields only) decides. When it is empty too, the event
+    /// is not found. Otherwise the responses are the empty catalogue and that probe,
+    /// which parse into the event with no markets, so the worker publishes
+    /// `not_offered`.
     async fn fetch(&self, event_id: &str, markets: MarketSet) -> Result<Responses> {
         self.validate_event_id(event_id)?;
         let credentials = self.credentials(FETCH)?;
+        let context = self.context(FETCH)?;
         let codes = market_types::type_codes(markets);
 
         let mut responses = Vec::with_capacity(2);
@@ -276,8 +285,7 @@ impl Extractor for BetfairExtractor {
             let body = Self::catalogue_body(event_id, &codes, CATALOGUE_PROJECTION, MAX_MARKETS);
             let catalogue = self.call(FETCH, &credentials, body).await?;
             let book_body = {
-                let entries: Vec<MarketId<'_>> =
-                    rpc::read_result(&catalogue, || Context::new(BOOKMAKER, FETCH))?;
+                let entries: Vec<MarketId<'_>> = rpc::read_result(&catalogue, || context.clone())?;
                 let ids: Vec<&str> = entries
                     .iter()
                     .map(|entry| entry.market_id.as_ref())
@@ -299,10 +307,10 @@ impl Extractor for BetfairExtractor {
 
         let body = Self::catalogue_body(event_id, &[], PROBE_PROJECTION, 1);
         let probe = self.call(FETCH, &credentials, body).await?;
-        let found: Vec<MarketId<'_>> = rpc::read_result(&probe, || Context::new(BOOKMAKER, FETCH))?;
+        let found: Vec<MarketId<'_>> = rpc::read_result(&probe, || context.clone())?;
         if found.is_empty() {
             return Err(Error::EventNotFound {
-                context: Context::new(BOOKMAKER, FETCH),
+                context,
                 event: event_id.to_owned(),
             });
         }

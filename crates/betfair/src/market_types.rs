@@ -3,14 +3,14 @@
 //! Betfair identifies a football market by `description.marketType` (`MATCH_ODDS`,
 //! `OVER_UNDER_25`, ...) and its runners by `selectionId` with an English `runnerName`.
 //! Team runners carry the team's name exactly as the event name `"Home v Away"` spells
-//! it, so home and away are told apart by name, never by `sortPriority`.
+//! it, so home and away are distinguished by name, never by `sortPriority`.
 
 use xtr_core::{Line, MarketKind, MarketSet, OutcomeName, Period};
 
 /// Betfair's fixed selection id of "The Draw" in match odds markets.
 pub(crate) const DRAW_SELECTION_ID: u64 = 58805;
 
-/// How the runners of a market type name their outcomes.
+/// The naming scheme of a market type's runners.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Shape {
     /// Runners `Yes` and `No`.
@@ -27,8 +27,8 @@ pub(crate) enum Shape {
         /// The line times ten.
         tenths: i64,
     },
-    /// Runners named after the two teams, one runner per team and handicap; the home
-    /// runner's handicap is the line and the away runner of that line has its negation.
+    /// Runners named after the two teams, one runner per team and handicap. The home
+    /// runner's handicap is the line, and the away runner of that line has its negation.
     AsianHandicap,
     /// Runners `Under` and `Over`, one per line, whose handicap is the goals line.
     GoalLines,
@@ -43,7 +43,7 @@ pub(crate) struct MarketType {
     pub(crate) kind: MarketKind,
     /// The period it settles on.
     pub(crate) period: Period,
-    /// How its runners are named.
+    /// Naming scheme of its runners.
     pub(crate) shape: Shape,
 }
 
@@ -68,7 +68,7 @@ const fn total(code: &'static str, period: Period, tenths: i64) -> MarketType {
 /// Every market type this crate maps. Codes not listed here (correct score, team
 /// totals, corners, cards, three-way handicaps `TEAM_A_1`, ...) are left out.
 ///
-/// NOTE: the recorded `listMarketTypes` answer lists every code here except
+/// NOTE: the recorded `listMarketTypes` response lists every code here except
 /// `SECOND_HALF_MATCH_ODDS`, `SECOND_HALF_GOALS_05`, `SECOND_HALF_GOALS_15` and
 /// `ALT_TOTAL_GOALS`; their runner names are assumed to follow the full-time markets.
 /// A runner that does not match its shape leaves its market out, so a wrong assumption

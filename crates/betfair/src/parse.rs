@@ -1,5 +1,5 @@
 //! The API-NG schema of `listMarketCatalogue`, `listMarketBook` and `listEvents`
-//! answers, and the mapping into the normalized model.
+//! responses, and the mapping into the normalized model.
 //!
 //! A catalogue names each market (`marketId`, `description.marketType`), its runners
 //! (`selectionId`, `runnerName`, `handicap`) and its event; a book carries the market's
@@ -81,7 +81,7 @@ pub enum RunnerStatus {
     Unknown,
 }
 
-/// One market of a `listMarketBook` answer.
+/// One market of a `listMarketBook` response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MarketBook {
     /// `marketId`, such as `1.125875153`.
@@ -285,40 +285,21 @@ fn malformed(detail: impl Into<String>) -> Error {
     }
 }
 
-/// Parses catalogue and book answers, in any order, into one entry per event the
+/// Parses catalogue and book responses, in any order, into one entry per event the
 /// catalogues name.
 ///
-/// A catalogue market without a book entry is left out, because its prices are
-/// unknown; a book entry without a catalogue market is left out, because its market is.
-/// An event whose catalogue entries are all of unmapped or unrequested types has no
-/// markets, so the worker publishes `not_offered` for it.
+/// A catalogue market without a book entry is left out because its prices are
+/// unknown, and a book entry without a catalogue market is left out because its type
+/// is unknown. An event whose catalogue entries are all of unmapped or unrequested
+/// types has no markets, so the worker publishes `not_offered` for it.
 ///
 /// # Errors
 ///
-/// Returns [`Error::Malformed`] when a body is not a JSON-RPC answer of
+/// Returns [`Error::Malformed`] when a body is not a JSON-RPC response of
 /// `listMarketCatalogue` or `listMarketBook`, and the error the API reported when a
 /// body is a JSON-RPC error ([`Error::SessionExpired`] for an expired session).
 pub fn parse(bodies: &[&[u8]], markets: MarketSet) -> Result<Vec<EventMarkets>> {
-    let mut catalogue = Vec::new();
-    let mut books = Vec::new();
-    for body in bodies {
-        let items: Vec<ResultItem<'_>> = rpc::read_result(body, context)?;
-        for item in items {
-            if item.market_id.is_none() {
-                return Err(malformed("a result entry has no marketId"));
-            }
-            if item.market_name.is_some() {
-                catalogue.push(item);
-            } else if item.status.is_some() {
-                books.push(item);
-            } else {
-                return Err(malformed(format!(
-                    "result entry {} is neither a market catalogue (no marketName) nor a market book (no status)",
-                    item.market_id()
-                )));
-            }
-        }
-    }
+    let (catalogue, mut books) = read_bodies(bodies)?;
     books.sort_unstable_by(|a, b| a.market_id().cmp(b.market_id()));
 
     let mut events: Vec<EventMarkets> = Vec::new();
@@ -326,19 +307,7 @@ pub fn parse(bodies: &[&[u8]], markets: MarketSet) -> Result<Vec<EventMarkets>> 
         let Some(info) = &item.event else {
             continue;
         };
-        let index = match events.iter().position(|entry| entry.event.id == info.id) {
-            Some(index) => {
-                fill_event(&mut events[index].event, item);
-                index
-            }
-            None => {
-                events.push(EventMarkets {
-                    event: new_event(item, info),
-                    markets: Vec::new(),
-                });
-                events.len() - 1
-            }
-        };
+        let index = event_index(&mut events, item, info);
         let Ok(found) = books.binary_search_by(|book| book.market_id().cmp(item.market_id()))
         else {
             continue;
@@ -375,13 +344,57 @@ pub fn parse(bodies: &[&[u8]], markets: MarketSet) -> Result<Vec<EventMarkets>> 
     Ok(events)
 }
 
-/// Parses a `listMarketBook` answer into each market's status and each runner's best
+/// Reads every body and sorts its entries into catalogue entries (with `marketName`)
+/// and book entries (with `status`).
+fn read_bodies<'a>(bodies: &[&'a [u8]]) -> Result<(Vec<ResultItem<'a>>, Vec<ResultItem<'a>>)> {
+    let mut catalogue = Vec::new();
+    let mut books = Vec::new();
+    for body in bodies {
+        let items: Vec<ResultItem<'a>> = rpc::read_result(body, context)?;
+        for item in items {
+            if item.market_id.is_none() {
+                return Err(malformed("a result entry has no marketId"));
+            }
+            if item.market_name.is_some() {
+                catalogue.push(item);
+            } else if item.status.is_some() {
+                books.push(item);
+            } else {
+                return Err(malformed(format!(
+                    "result entry {} is neither a market catalogue (no marketName) nor a market book (no status)",
+                    item.market_id()
+                )));
+            }
+        }
+    }
+    Ok((catalogue, books))
+}
+
+/// Returns the index of the catalogue entry's event in `events`, adding the event when
+/// it is new and filling fields it lacked when it is not.
+fn event_index(
+    events: &mut Vec<EventMarkets>,
+    item: &ResultItem<'_>,
+    info: &EventInfo<'_>,
+) -> usize {
+    if let Some(index) = events.iter().position(|entry| entry.event.id == info.id) {
+        fill_event(&mut events[index].event, item);
+        return index;
+    }
+    events.push(EventMarkets {
+        event: new_event(item, info),
+        markets: Vec::new(),
+    });
+    events.len() - 1
+}
+
+/// Parses a `listMarketBook` response into each market's status and each runner's best
 /// levels, whatever the market type. [`parse`] needs the catalogue to name markets;
 /// this reads the book alone, for checks and tools.
 ///
 /// # Errors
 ///
-/// Returns [`Error::Malformed`] when the body is not a `listMarketBook` answer, and the
+/// Returns [`Error::Malformed`] when the body is not a `listMarketBook` response, and the
 /// API's error when it is a JSON-RPC error.
 pub fn parse_market_book(body: &[u8]) -> Result<Vec<MarketBook>> {
     let items: Vec<ResultItem<'_>> = rpc::read_result(body, context)?;
@@ -420,7 +433,7 @@ struct EventResult<'a> {
     event: EventInfo<'a>,
 }
 
-/// Parses a `listEvents` answer of soccer events (the listing filters on event type 1).
+/// Parses a `listEvents` response of soccer events (the listing filters on event type 1).
 /// Betfair names a match `"Home v Away"`; events named otherwise, such as a league's
 /// outright markets, have no teams.
 ///
@@ -428,7 +441,7 @@ struct EventResult<'a> {
 ///
 /// # Errors
 ///
-/// Returns [`Error::Malformed`] when the body is not a `listEvents` answer, and the
+/// Returns [`Error::Malformed`] when the body is not a `listEvents` response, and the
 /// API's error when it is a JSON-RPC error.
 pub fn parse_event_list(body: &[u8]) -> Result<Vec<Event>> {
     let context = || Context::new(BOOKMAKER, "list events");

@@ -1,7 +1,7 @@
-//! The JSON-RPC envelope of API-NG: request bodies, answers and API errors.
+//! The JSON-RPC envelope of API-NG: request bodies, responses and API errors.
 //!
 //! Every call is a POST of `{"jsonrpc": "2.0", "method": ..., "params": ..., "id": 1}`;
-//! the answer carries either `result` or `error`, and an API error names its cause in
+//! the response carries either `result` or `error`, and an API error names its cause in
 //! `error.data.APINGException.errorCode`.
 
 use bytes::Bytes;
@@ -118,14 +118,14 @@ pub(crate) struct EventsParams<'a> {
     pub(crate) filter: MarketFilter<'a>,
 }
 
-/// A JSON-RPC answer: a result of type `T`, or an error.
+/// A JSON-RPC response: a result of type `T`, or an error.
 #[derive(Debug, Deserialize)]
 struct Envelope<T> {
     result: Option<T>,
     error: Option<RpcError>,
 }
 
-/// The `error` member of a JSON-RPC answer.
+/// The `error` member of a JSON-RPC response.
 #[derive(Debug, Deserialize)]
 struct RpcError {
     code: Option<i64>,
@@ -152,11 +152,11 @@ struct ApiException {
     error_details: Option<String>,
 }
 
-/// Reads the `result` of a JSON-RPC answer.
+/// Reads the `result` of a JSON-RPC response.
 ///
 /// # Errors
 ///
-/// Returns [`Error::Malformed`] when the body is not a JSON-RPC answer with a result of
+/// Returns [`Error::Malformed`] when the body is not a JSON-RPC response with a result of
 /// type `T`, and the error the API reported otherwise (see [`api_error`]).
 pub(crate) fn read_result<'a, T: Deserialize<'a>>(
     body: &'a [u8],
@@ -169,16 +169,16 @@ pub(crate) fn read_result<'a, T: Deserialize<'a>>(
     }
     envelope.result.ok_or_else(|| Error::Malformed {
         context: context(),
-        detail: "the JSON-RPC answer has neither a result nor an error".into(),
+        detail: "the JSON-RPC response has neither a result nor an error".into(),
     })
 }
 
-/// Checks that a body is a JSON-RPC answer with a list result, without reading it.
+/// Checks that a body is a JSON-RPC response with a list result, without reading it.
 ///
 /// # Errors
 ///
 /// As [`read_result`].
-pub(crate) fn check_answer(body: &[u8], context: impl Fn() -> Context) -> Result<()> {
+pub(crate) fn check_response(body: &[u8], context: impl Fn() -> Context) -> Result<()> {
     read_result::<Vec<IgnoredAny>>(body, context).map(drop)
 }
 
@@ -226,8 +226,8 @@ fn api_error(context: Context, error: &RpcError) -> Error {
             code: code.to_owned(),
             variable: APP_KEY_VARIABLE,
         },
-        // NOTE: the core error has no variant for a transient error the server reports
-        // in a 200 answer; `Connect` is the transient one whose message can carry the
+        // NOTE: the core error has no variant for a transient error reported in an
+        // HTTP 200 response. `Connect` is transient and its message can carry the
         // Betfair code, although no connection failed.
         "SERVICE_BUSY" | "TIMEOUT_ERROR" | "TOO_MANY_REQUESTS" | "UNEXPECTED_ERROR" => {
             Error::Connect {
@@ -274,14 +274,14 @@ mod tests {
     #[test]
     fn session_errors_name_their_variable() {
         let body = error_body("NO_SESSION");
-        let error = check_answer(body.as_bytes(), context).unwrap_err();
+        let error = check_response(body.as_bytes(), context).unwrap_err();
         assert!(
             matches!(&error, Error::SessionExpired { variable, code, .. }
                 if *variable == SESSION_TOKEN_VARIABLE && code == "NO_SESSION"),
             "{error:?}"
         );
         let body = error_body("INVALID_APP_KEY");
-        let error = check_answer(body.as_bytes(), context).unwrap_err();
+        let error = check_response(body.as_bytes(), context).unwrap_err();
         assert!(
             matches!(&error, Error::SessionExpired { variable, .. } if *variable == APP_KEY_VARIABLE),
             "{error:?}"
@@ -292,7 +292,7 @@ mod tests {
     fn busy_errors_are_transient() {
         for code in ["SERVICE_BUSY", "TIMEOUT_ERROR", "TOO_MANY_REQUESTS"] {
             let body = error_body(code);
-            let error = check_answer(body.as_bytes(), context).unwrap_err();
+            let error = check_response(body.as_bytes(), context).unwrap_err();
             assert!(error.is_transient(), "{code}: {error:?}");
             assert!(error.to_string().contains(code), "{error}");
         }
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn request_errors_are_not_transient() {
         let body = error_body("TOO_MUCH_DATA");
-        let error = check_answer(body.as_bytes(), context).unwrap_err();
+        let error = check_response(body.as_bytes(), context).unwrap_err();
         assert_eq!(error.kind(), "malformed");
         assert!(!error.is_transient());
         assert!(
@@ -313,19 +313,19 @@ mod tests {
     #[test]
     fn plain_json_rpc_error_is_malformed() {
         let body = br#"{"jsonrpc":"2.0","error":{"code":-32601,"message":"DSC-0021"},"id":1}"#;
-        let error = check_answer(body, context).unwrap_err();
+        let error = check_response(body, context).unwrap_err();
         assert_eq!(error.kind(), "malformed");
         assert!(error.to_string().contains("-32601 DSC-0021"), "{error}");
     }
 
     #[test]
     fn answer_without_result_is_malformed() {
-        let error = check_answer(br#"{"jsonrpc":"2.0","id":1}"#, context).unwrap_err();
+        let error = check_response(br#"{"jsonrpc":"2.0","id":1}"#, context).unwrap_err();
         assert!(
             error.to_string().contains("neither a result nor an error"),
             "{error}"
         );
-        let error = check_answer(b"[]", context).unwrap_err();
+        let error = check_response(b"[]", context).unwrap_err();
         assert_eq!(error.kind(), "malformed");
     }
 }

@@ -70,7 +70,7 @@ fn extractor(server: &MockServer) -> Arc<dyn Extractor> {
     ])
 }
 
-/// A mock of one JSON-RPC call with the required headers and exactly `body`.
+/// Builds a mock of one JSON-RPC call with the required headers and exactly `body`.
 fn rpc(body: Value) -> wiremock::MockBuilder {
     Mock::given(method("POST"))
         .and(path(ENDPOINT))
@@ -81,7 +81,7 @@ fn rpc(body: Value) -> wiremock::MockBuilder {
         .and(body_json(body))
 }
 
-fn answer(body: &[u8]) -> ResponseTemplate {
+fn response(body: &[u8]) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body.to_vec(), "application/json")
 }
 
@@ -139,10 +139,11 @@ fn probe_request(event_id: &str) -> Value {
     })
 }
 
-/// A mock that any request matches, for tests where none may be sent.
+/// Mounts a mock that any request matches and that expects none, for tests where no
+/// request may be sent.
 async fn no_requests(server: &MockServer) {
     Mock::given(method("POST"))
-        .respond_with(answer(EMPTY_RESULT))
+        .respond_with(response(EMPTY_RESULT))
         .expect(0)
         .mount(server)
         .await;
@@ -152,12 +153,12 @@ async fn no_requests(server: &MockServer) {
 async fn fetch_sends_catalogue_then_book() {
     let server = MockServer::start().await;
     rpc(catalogue_request(&ALL_CODES))
-        .respond_with(answer(CATALOGUE))
+        .respond_with(response(CATALOGUE))
         .expect(1)
         .mount(&server)
         .await;
     rpc(book_request())
-        .respond_with(answer(BOOK))
+        .respond_with(response(BOOK))
         .expect(1)
         .mount(&server)
         .await;
@@ -173,11 +174,11 @@ async fn fetch_sends_catalogue_then_book() {
 async fn extract_publishes_snapshots() {
     let server = MockServer::start().await;
     rpc(catalogue_request(&ALL_CODES))
-        .respond_with(answer(CATALOGUE))
+        .respond_with(response(CATALOGUE))
         .mount(&server)
         .await;
     rpc(book_request())
-        .respond_with(answer(BOOK))
+        .respond_with(response(BOOK))
         .mount(&server)
         .await;
 
@@ -223,12 +224,12 @@ async fn requested_kinds_pick_type_codes() {
     let server = MockServer::start().await;
     let codes = ["BOTH_TEAMS_TO_SCORE", "DRAW_NO_BET"];
     rpc(catalogue_request(&codes))
-        .respond_with(answer(EMPTY_RESULT))
+        .respond_with(response(EMPTY_RESULT))
         .expect(1)
         .mount(&server)
         .await;
     rpc(probe_request(EVENT_ID))
-        .respond_with(answer(PROBE))
+        .respond_with(response(PROBE))
         .expect(1)
         .mount(&server)
         .await;
@@ -252,12 +253,12 @@ async fn unknown_event_is_not_found() {
     let server = MockServer::start().await;
     let codes = ["MATCH_ODDS", "HALF_TIME", "SECOND_HALF_MATCH_ODDS"];
     rpc(catalogue_request_of("99999999", &codes))
-        .respond_with(answer(EMPTY_RESULT))
+        .respond_with(response(EMPTY_RESULT))
         .expect(1)
         .mount(&server)
         .await;
     rpc(probe_request("99999999"))
-        .respond_with(answer(EMPTY_RESULT))
+        .respond_with(response(EMPTY_RESULT))
         .expect(1)
         .mount(&server)
         .await;
@@ -275,14 +276,14 @@ async fn unknown_event_is_not_found() {
 async fn expired_session_names_token_variable() {
     let server = MockServer::start().await;
     rpc(catalogue_request(&ALL_CODES))
-        .respond_with(answer(SESSION_ERROR))
+        .respond_with(response(SESSION_ERROR))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(body_partial_json(
         json!({"method": "SportsAPING/v1.0/listMarketBook"}),
     ))
-    .respond_with(answer(BOOK))
+    .respond_with(response(BOOK))
     .expect(0)
     .mount(&server)
     .await;
@@ -308,7 +309,7 @@ async fn busy_exchange_is_transient() {
     let server = MockServer::start().await;
     let busy = br#"{"jsonrpc":"2.0","error":{"code":-32099,"message":"ANGX-0010","data":{"APINGException":{"requestUUID":"x","errorCode":"SERVICE_BUSY","errorDetails":""},"exceptionname":"APINGException"}},"id":1}"#;
     rpc(catalogue_request(&ALL_CODES))
-        .respond_with(answer(busy))
+        .respond_with(response(busy))
         .expect(1)
         .mount(&server)
         .await;
@@ -332,12 +333,12 @@ async fn server_error_is_retried() {
         .mount(&server)
         .await;
     rpc(catalogue_request(&ALL_CODES))
-        .respond_with(answer(CATALOGUE))
+        .respond_with(response(CATALOGUE))
         .expect(1)
         .mount(&server)
         .await;
     rpc(book_request())
-        .respond_with(answer(BOOK))
+        .respond_with(response(BOOK))
         .expect(1)
         .mount(&server)
         .await;
@@ -430,7 +431,7 @@ async fn list_events_asks_for_soccer() {
         "params": {"filter": {"eventTypeIds": ["1"]}},
         "id": 1
     }))
-    .respond_with(answer(EVENTS))
+    .respond_with(response(EVENTS))
     .expect(2)
     .mount(&server)
     .await;
@@ -459,10 +460,10 @@ async fn list_events_rejects_other_sports() {
 async fn debug_output_hides_credentials() {
     let server = MockServer::start().await;
     let extractor = extractor(&server);
-    let shown = format!("{extractor:?}");
-    assert!(!shown.contains(APP_KEY), "{shown}");
-    assert!(!shown.contains(SESSION_TOKEN), "{shown}");
-    assert!(shown.contains("<redacted>"), "{shown}");
+    let debug_text = format!("{extractor:?}");
+    assert!(!debug_text.contains(APP_KEY), "{debug_text}");
+    assert!(!debug_text.contains(SESSION_TOKEN), "{debug_text}");
+    assert!(debug_text.contains("<redacted>"), "{debug_text}");
 }
 
 #[test]

@@ -53,9 +53,9 @@ fn find_market<'a>(
     period: Period,
     line_text: Option<&str>,
 ) -> Option<&'a Market> {
-    let wanted = line_text.map(line);
+    let expected_line = line_text.map(line);
     event.markets.iter().find(|market| {
-        market.key.kind == kind && market.key.period == period && market.key.line == wanted
+        market.key.kind == kind && market.key.period == period && market.key.line == expected_line
     })
 }
 
@@ -268,7 +268,7 @@ fn goal_lines_are_asian_totals() {
 }
 
 #[test]
-fn half_goal_lines_of_odds_type_are_left_out() {
+fn odds_goal_lines_are_left_out() {
     // A goal lines market with half-goal lines only and no asian betting type is not
     // marked as asian, so it is no asian total (and no standard total either).
     let catalogue = edit(CATALOGUE, |value| {
@@ -334,8 +334,8 @@ fn double_chance_maps_runner_names() {
 #[test]
 fn unmapped_types_are_left_out() {
     let event = parse_match();
-    // 1x2 ft and 1h, btts, two totals, four asian handicap lines, three asian totals,
-    // draw no bet and double chance; the correct score market is not among them.
+    // The 14 markets are 1x2 ft and 1h, btts, two totals, four asian handicap lines,
+    // three asian totals, draw no bet and double chance. Correct score is not mapped.
     assert_eq!(event.markets.len(), 14, "{:#?}", event.markets);
     assert!(
         event
@@ -467,14 +467,20 @@ fn hidden_runner_leaves_its_line_out() {
         )
         .is_none()
     );
-    let kept = market(
+    let remaining = market(
         &event,
         MarketKind::AsianHandicap,
         Period::FullTime,
         Some("-0.25"),
     );
-    assert_eq!(outcome(kept, OutcomeName::Home).price, Some(price("1.96")));
-    assert_eq!(outcome(kept, OutcomeName::Away).price, Some(price("1.98")));
+    assert_eq!(
+        outcome(remaining, OutcomeName::Home).price,
+        Some(price("1.96"))
+    );
+    assert_eq!(
+        outcome(remaining, OutcomeName::Away).price,
+        Some(price("1.98"))
+    );
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Conformance tests over the real JSON-RPC answers recorded under `XTR_REALDATA`
+//! Conformance tests over the real JSON-RPC responses recorded under `XTR_REALDATA`
 //! (default `../shared/realdata`), folder `betfair`. Each test prints "skipped: ..." and
 //! passes when its recording is absent.
 //!
@@ -104,7 +104,7 @@ fn suspended_book_reads_statuses_and_best_levels() {
     assert_eq!(third.back, None);
     assert_eq!(third.lay, Some(level("1.14", "127.85")));
 
-    // Its back ladder holds a level of size 0.0 further down; the best level is the
+    // Its back ladder contains a level of size 0.0 further down. The best level is the
     // first one, 1000.0 for 3.0.
     let fifth = &market.runners[4];
     assert_eq!(fifth.back, Some(level("1000", "3")));
@@ -192,7 +192,7 @@ fn market_types_list_the_mapped_codes() {
         assert!(recorded.contains(&code), "{code} is not a recorded code");
     }
 
-    // A listMarketTypes answer is neither a catalogue nor a book.
+    // A listMarketTypes response is neither a catalogue nor a book.
     let error = parse::parse(&[&types], MarketSet::all()).unwrap_err();
     assert_eq!(error.kind(), "malformed");
 }

@@ -345,5 +345,8 @@ mod tests {
             runner_line(Shape::AsianHandicap, OutcomeName::Home, None),
             None
         );
+        let zero = Some(Line::from_scaled(0, 1));
+        let line = runner_line(Shape::AsianHandicap, OutcomeName::Away, zero).flatten();
+        assert_eq!(line.map(Line::key_text).as_deref(), Some("0"));
     }
 }

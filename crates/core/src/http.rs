@@ -22,6 +22,7 @@ use crate::config::{BookmakerConfig, HttpSettings};
 pub use reqwest::Method;
 pub use reqwest::header;
 use crate::error::{Context, Error, Result, SafeUrl};
+use crate::record::{Recorder, Recording};
 
 /// Attempts of one request, the first included, when failures are transient.
 pub const MAX_ATTEMPTS: u32 = 4;
@@ -122,6 +123,7 @@ pub struct BookmakerHttp {
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
     max_body: usize,
     request_timeout: Duration,
+    recorder: Option<Arc<Recorder>>,
 }
 
 impl std::fmt::Debug for BookmakerHttp {
@@ -193,6 +195,10 @@ impl BookmakerHttp {
             limiter,
             max_body: settings.max_body,
             request_timeout: settings.request_timeout,
+            recorder: settings
+                .record_dir
+                .as_ref()
+                .map(|dir| Arc::new(Recorder::new(dir.clone(), settings.record_max_files))),
         })
     }
 
@@ -308,9 +314,24 @@ impl BookmakerHttp {
         };
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
+        let response_headers = self.recorder.as_ref().map(|_| response.headers().clone());
         let body = self.read_body(context.clone(), response).await;
         observe_request(self.bookmaker, Some(status.as_u16()), started);
         let body = body?;
+        if let (Some(recorder), Some(response_headers)) = (&self.recorder, &response_headers) {
+            // NOTE: the write is synchronous; recording is a diagnostic mode, and a
+            // body of at most XTR_MAX_BODY bytes takes milliseconds to write.
+            recorder.record(&Recording {
+                bookmaker: self.bookmaker,
+                operation,
+                method: request.method.as_str(),
+                url: &request.url,
+                request_headers: &request.headers,
+                status: status.as_u16(),
+                response_headers,
+                body: &body,
+            });
+        }
         if !status.is_success() {
             return Err(Error::Status {
                 context,

@@ -13,6 +13,7 @@ pub mod extractor;
 pub mod http;
 pub mod model;
 pub mod odds;
+pub mod record;
 pub mod registry;
 pub mod snapshot;
 pub mod telemetry;

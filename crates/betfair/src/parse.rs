@@ -2,9 +2,9 @@
 //! responses, and the mapping into the normalized model.
 //!
 //! A catalogue names each market (`marketId`, `description.marketType`), its runners
-//! (`selectionId`, `runnerName`, `handicap`) and its event; a book carries the market's
-//! `status` and each runner's `status` and ladders `ex.availableToBack` /
-//! `ex.availableToLay`. The two are joined on `marketId`, and runners on `selectionId`.
+//! (`selectionId`, `runnerName`, `handicap`) and its event. A book carries the market's
+//! `status` and each runner's `status` and ladders (`ex.availableToBack`,
+//! `ex.availableToLay`). The two are joined on `marketId`, and runners on `selectionId`.
 //!
 //! Rules of the mapping:
 //!
@@ -389,8 +389,8 @@ fn event_index(
 }
 
 /// Parses a `listMarketBook` response into each market's status and each runner's best
-/// levels, whatever the market type. [`parse`] needs the catalogue to name markets;
-/// this reads the book alone, for checks and tools.
+/// levels, whatever the market type. Unlike [`parse`], which needs the catalogue to
+/// name markets, this reads the book alone, for checks and tools.
 ///
 /// # Errors
 ///

@@ -184,7 +184,7 @@ impl BetfairExtractor {
 
     /// Returns the context of an operation's errors, with the endpoint URL.
     fn context(&self, operation: &'static str) -> Result<Context> {
-        let url = self.http.url(operation, &[""], &[])?;
+        let url = self.http.url(operation, &[], &[])?;
         Ok(Context::new(BOOKMAKER, operation).with_url(&url))
     }
 
@@ -198,7 +198,7 @@ impl BetfairExtractor {
         // The configuration gives the base URL a trailing slash, which `url` drops
         // before appending segments. Appending one empty segment puts the slash back,
         // so the request URL is the base itself and passes the base-URL check.
-        let url = self.http.url(operation, &[""], &[])?;
+        let url = self.http.url(operation, &[], &[])?;
         let context = Context::new(BOOKMAKER, operation).with_url(&url);
         let request = Request::post_json(url, body)
             .header("X-Application", credentials.app_key.clone(), true)

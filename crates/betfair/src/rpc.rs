@@ -188,21 +188,25 @@ pub(crate) fn check_response(body: &[u8], context: impl Fn() -> Context) -> Resu
 ///   `XTR_BETFAIR_SESSION_TOKEN`; `INVALID_APP_KEY` and `NO_APP_KEY` name
 ///   `XTR_BETFAIR_APP_KEY`.
 /// - `SERVICE_BUSY`, `TIMEOUT_ERROR`, `TOO_MANY_REQUESTS` and `UNEXPECTED_ERROR`: a
-///   transient [`Error::Connect`], so the job is retried.
+///   transient [`Error::Unavailable`], so the job is retried.
 /// - Anything else (`TOO_MUCH_DATA`, `INVALID_INPUT_DATA`, JSON-RPC errors without an
-///   `APINGException`): [`Error::Malformed`], because retrying the same request fails
+///   `APINGException`): [`Error::Rejected`], because retrying the same request fails
 ///   the same way.
 fn api_error(context: Context, error: &RpcError) -> Error {
     let Some(ErrorData::Exception { exception }) = &error.data else {
-        return Error::Malformed {
+        return Error::Rejected {
             context,
-            detail: format!(
-                "Betfair rejected the request with JSON-RPC error {} {}",
+            code: format!(
+                "JSON-RPC {}",
                 error
                     .code
-                    .map_or_else(|| "-".to_owned(), |code| code.to_string()),
-                error.message.as_deref().unwrap_or("")
+                    .map_or_else(|| "-".to_owned(), |code| code.to_string())
             ),
+            detail: error
+                .message
+                .as_deref()
+                .map(|message| format!(": {message}"))
+                .unwrap_or_default(),
         };
     };
     let code = exception.error_code.as_str();
@@ -212,7 +216,7 @@ fn api_error(context: Context, error: &RpcError) -> Error {
         .filter(|details| !details.trim().is_empty())
         .map(|details| {
             let cut: String = details.chars().take(MAX_DETAILS_CHARS).collect();
-            format!(" ({cut})")
+            format!(": {cut}")
         })
         .unwrap_or_default();
     match code {
@@ -226,18 +230,17 @@ fn api_error(context: Context, error: &RpcError) -> Error {
             code: code.to_owned(),
             variable: APP_KEY_VARIABLE,
         },
-        // NOTE: the core error has no variant for a transient error reported in an
-        // HTTP 200 response. `Connect` is transient and its message can carry the
-        // Betfair code, although no connection failed.
         "SERVICE_BUSY" | "TIMEOUT_ERROR" | "TOO_MANY_REQUESTS" | "UNEXPECTED_ERROR" => {
-            Error::Connect {
+            Error::Unavailable {
                 context,
-                message: format!("Betfair API error {code}{details}, which is transient"),
+                code: code.to_owned(),
+                detail: details,
             }
         }
-        _ => Error::Malformed {
+        _ => Error::Rejected {
             context,
-            detail: format!("Betfair rejected the request with API error {code}{details}"),
+            code: code.to_owned(),
+            detail: details,
         },
     }
 }
@@ -302,20 +305,21 @@ mod tests {
     fn request_errors_are_not_transient() {
         let body = error_body("TOO_MUCH_DATA");
         let error = check_response(body.as_bytes(), context).unwrap_err();
-        assert_eq!(error.kind(), "malformed");
+        assert_eq!(error.kind(), "rejected");
         assert!(!error.is_transient());
         assert!(
-            error.to_string().contains("TOO_MUCH_DATA (detail text)"),
+            error.to_string().contains("(TOO_MUCH_DATA): detail text"),
             "{error}"
         );
     }
 
     #[test]
-    fn plain_json_rpc_error_is_malformed() {
+    fn plain_json_rpc_error_is_rejected() {
         let body = br#"{"jsonrpc":"2.0","error":{"code":-32601,"message":"DSC-0021"},"id":1}"#;
         let error = check_response(body, context).unwrap_err();
-        assert_eq!(error.kind(), "malformed");
-        assert!(error.to_string().contains("-32601 DSC-0021"), "{error}");
+        assert_eq!(error.kind(), "rejected");
+        assert!(!error.is_transient());
+        assert!(error.to_string().contains("(JSON-RPC -32601): DSC-0021"), "{error}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ const PROBE: &[u8] = include_bytes!("fixtures/probe_catalogue.json");
 const SESSION_ERROR: &[u8] = include_bytes!("fixtures/session_error.json");
 const EVENTS: &[u8] = include_bytes!("fixtures/events.json");
 
-const ENDPOINT: &str = "/exchange/betting/json-rpc/v1/";
+const ENDPOINT: &str = "/exchange/betting/json-rpc/v1";
 const APP_KEY: &str = "app-key-7f3a";
 const SESSION_TOKEN: &str = "session-token-91bd";
 const EVENT_ID: &str = "32510001";

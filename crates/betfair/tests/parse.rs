@@ -535,7 +535,7 @@ fn session_error_is_session_expired() {
     assert!(
         error
             .to_string()
-            .contains("renew XTR_BETFAIR_SESSION_TOKEN"),
+            .contains("renew or correct XTR_BETFAIR_SESSION_TOKEN"),
         "{error}"
     );
 }

@@ -174,8 +174,9 @@ pub enum Error {
         variable: String,
     },
 
-    /// The bookmaker rejected the session or credentials.
-    #[error("{context}: the session is invalid or expired ({code}); renew {variable}")]
+    /// The bookmaker rejected the session or credentials (an expired session token, an
+    /// invalid application key).
+    #[error("{context}: the credentials were rejected ({code}); renew or correct {variable}")]
     SessionExpired {
         /// Where it happened.
         context: Context,
@@ -183,6 +184,30 @@ pub enum Error {
         code: String,
         /// The environment variable that holds the credential.
         variable: &'static str,
+    },
+
+    /// The bookmaker reported a temporary failure inside a successful HTTP response
+    /// (an API that answers 200 with an error code such as `SERVICE_BUSY`).
+    #[error("{context}: temporarily unavailable ({code}){detail}")]
+    Unavailable {
+        /// Where it happened.
+        context: Context,
+        /// The bookmaker's error code.
+        code: String,
+        /// Extra detail, empty or starting with ": ".
+        detail: String,
+    },
+
+    /// The bookmaker rejected the request itself (bad input, too much data): retrying
+    /// the same request fails the same way.
+    #[error("{context}: the bookmaker rejected the request ({code}){detail}")]
+    Rejected {
+        /// Where it happened.
+        context: Context,
+        /// The bookmaker's error code.
+        code: String,
+        /// Extra detail, empty or starting with ": ".
+        detail: String,
     },
 
     /// A request URL outside the bookmaker's configured base URL.
@@ -212,7 +237,7 @@ impl Error {
     /// every time and should not be retried.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Timeout { .. } | Error::Connect { .. } => true,
+            Error::Timeout { .. } | Error::Connect { .. } | Error::Unavailable { .. } => true,
             Error::Status { status, .. } => *status == 429 || (500..=599).contains(status),
             _ => false,
         }
@@ -237,6 +262,8 @@ impl Error {
             | Error::Malformed { context, .. }
             | Error::MissingSetting { context, .. }
             | Error::SessionExpired { context, .. }
+            | Error::Unavailable { context, .. }
+            | Error::Rejected { context, .. }
             | Error::ForbiddenUrl { context, .. } => Some(context.bookmaker),
             Error::UnsupportedMarket { bookmaker, .. } => Some(bookmaker),
             Error::InvalidJob { .. } | Error::InvalidConfig { .. } => None,
@@ -256,6 +283,8 @@ impl Error {
             Error::InvalidJob { .. } => "invalid_job",
             Error::MissingSetting { .. } => "missing_setting",
             Error::SessionExpired { .. } => "session_expired",
+            Error::Unavailable { .. } => "unavailable",
+            Error::Rejected { .. } => "rejected",
             Error::ForbiddenUrl { .. } => "forbidden_url",
             Error::InvalidConfig { .. } => "invalid_config",
         }

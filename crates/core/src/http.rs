@@ -408,10 +408,14 @@ fn describe_transport_error(error: &reqwest::Error) -> String {
     message
 }
 
-/// Returns whether `url` has the base's origin and lies under its path.
+/// Returns whether `url` has the base's origin and lies under its path. The base path
+/// itself without its trailing slash counts as under it, so an API whose endpoint is
+/// the base URL (one JSON-RPC URL) can be called as configured.
 pub fn is_under(base: &Url, url: &Url) -> bool {
+    let path = url.path();
+    let inside = path.starts_with(base.path()) || path == base.path().trim_end_matches('/');
     url.origin() == base.origin()
-        && url.path().starts_with(base.path())
+        && inside
         && url.username().is_empty()
         && url.password().is_none()
 }
@@ -447,6 +451,8 @@ mod tests {
         let base = Url::parse("https://api.example/v1/").unwrap();
         assert!(is_under(&base, &Url::parse("https://api.example/v1/x").unwrap()));
         assert!(!is_under(&base, &Url::parse("https://api.example/v2/x").unwrap()));
+        assert!(is_under(&base, &Url::parse("https://api.example/v1").unwrap()));
+        assert!(!is_under(&base, &Url::parse("https://api.example/v10").unwrap()));
         assert!(!is_under(&base, &Url::parse("http://api.example/v1/x").unwrap()));
         assert!(!is_under(&base, &Url::parse("https://evil.example/v1/x").unwrap()));
         assert!(!is_under(&base, &Url::parse("https://api.example:8443/v1/x").unwrap()));

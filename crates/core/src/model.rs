@@ -136,25 +136,29 @@ impl MarketSet {
     pub const EMPTY: MarketSet = MarketSet(0);
 
     /// Returns the set of every kind.
-    pub fn all() -> Self {
+    pub const fn all() -> Self {
         Self::from_kinds(&MarketKind::ALL)
     }
 
     /// Returns the set of the given kinds.
-    pub fn from_kinds(kinds: &[MarketKind]) -> Self {
-        kinds
-            .iter()
-            .fold(Self::EMPTY, |set, kind| set.with(*kind))
+    pub const fn from_kinds(kinds: &[MarketKind]) -> Self {
+        let mut set = Self::EMPTY;
+        let mut index = 0;
+        while index < kinds.len() {
+            set = set.with(kinds[index]);
+            index += 1;
+        }
+        set
     }
 
     /// Returns this set with `kind` added.
     #[must_use]
-    pub fn with(self, kind: MarketKind) -> Self {
+    pub const fn with(self, kind: MarketKind) -> Self {
         Self(self.0 | Self::bit(kind))
     }
 
     /// Returns whether the set contains `kind`.
-    pub fn contains(self, kind: MarketKind) -> bool {
+    pub const fn contains(self, kind: MarketKind) -> bool {
         self.0 & Self::bit(kind) != 0
     }
 
@@ -202,7 +206,7 @@ impl MarketSet {
         Ok(set)
     }
 
-    fn bit(kind: MarketKind) -> u8 {
+    const fn bit(kind: MarketKind) -> u8 {
         1 << (kind as u8)
     }
 }

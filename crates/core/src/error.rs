@@ -48,7 +48,7 @@ impl fmt::Debug for SafeUrl {
     }
 }
 
-/// What was being done when an error happened.
+/// The bookmaker, operation and URL an error concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     /// Registered bookmaker name, such as `unibet`.
@@ -94,7 +94,7 @@ pub enum Error {
     /// The request did not complete in time.
     #[error("{context}: timed out after {} ms", .after.as_millis())]
     Timeout {
-        /// Where it happened.
+        /// Bookmaker, operation and URL.
         context: Context,
         /// How long it waited.
         after: Duration,
@@ -103,16 +103,16 @@ pub enum Error {
     /// The connection failed or broke before a full response arrived.
     #[error("{context}: connection failed: {message}")]
     Connect {
-        /// Where it happened.
+        /// Bookmaker, operation and URL.
         context: Context,
         /// The transport's description, without the URL.
         message: String,
     },
 
-    /// The server answered with an HTTP error status.
+    /// The server responded with an HTTP error status.
     #[error("{context}: HTTP {status}{}", .retry_after.map(|d| format!(", retry after {} s", d.as_secs())).unwrap_or_default())]
     Status {
-        /// Where it happened.
+        /// Bookmaker, operation and URL.
         context: Context,
         /// HTTP status code.
         status: u16,
@@ -123,7 +123,7 @@ pub enum Error {
     /// The bookmaker does not know the event.
     #[error("{context}: event {event:?} not found")]
     EventNotFound {
-        /// Where it happened.
+        /// Bookmaker, operation and URL.
         context: Context,
         /// The event id that was asked for.
         event: String,
@@ -132,7 +132,7 @@ pub enum Error {
     /// The response was larger than the configured maximum.
     #[error("{context}: response exceeds the maximum of {limit} bytes (XTR_MAX_BODY)")]
     BodyTooLarge {
-        /// Where it happened.
+        /// Bookmaker, operation and URL.
         context: Context,
         /// The maximum, in bytes.
         limit: usize,
@@ -141,9 +141,9 @@ pub enum Error {
     /// The response is not in the format the parser expects.
     #[error("{context}: malformed response: {detail}")]
     Malformed {
-        /// Where it happened.
+        /// Bookmaker, operation and URL.
         context: Context,
-        /// What is wrong, for example serde's message with line and column.
+        /// The problem, for example serde's message with line and column.
         detail: String,
     },
 
@@ -161,14 +161,14 @@ pub enum Error {
     /// A job entry that cannot be run as written.
     #[error("invalid job: {reason}")]
     InvalidJob {
-        /// What is wrong, naming the field.
+        /// The problem, naming the field.
         reason: String,
     },
 
     /// A setting the operation needs is not set.
     #[error("{context}: {variable} is not set")]
     MissingSetting {
-        /// Where it happened.
+        /// Bookmaker, operation and URL.
         context: Context,
         /// The environment variable to set.
         variable: String,
@@ -178,19 +178,19 @@ pub enum Error {
     /// invalid application key).
     #[error("{context}: the credentials were rejected ({code}); renew or correct {variable}")]
     SessionExpired {
-        /// Where it happened.
+        /// Bookmaker, operation and URL.
         context: Context,
         /// The bookmaker's error code.
         code: String,
-        /// The environment variable that holds the credential.
+        /// The environment variable that contains the credential.
         variable: &'static str,
     },
 
     /// The bookmaker reported a temporary failure inside a successful HTTP response
-    /// (an API that answers 200 with an error code such as `SERVICE_BUSY`).
+    /// (an API that responds 200 with an error code such as `SERVICE_BUSY`).
     #[error("{context}: temporarily unavailable ({code}){detail}")]
     Unavailable {
-        /// Where it happened.
+        /// Bookmaker, operation and URL.
         context: Context,
         /// The bookmaker's error code.
         code: String,
@@ -202,7 +202,7 @@ pub enum Error {
     /// the same request fails the same way.
     #[error("{context}: the bookmaker rejected the request ({code}){detail}")]
     Rejected {
-        /// Where it happened.
+        /// Bookmaker, operation and URL.
         context: Context,
         /// The bookmaker's error code.
         code: String,
@@ -213,7 +213,7 @@ pub enum Error {
     /// A request URL outside the bookmaker's configured base URL.
     #[error("{context}: refused to request a URL outside the configured base URL {base}")]
     ForbiddenUrl {
-        /// Where it happened; its URL is the refused one.
+        /// Bookmaker, operation and the rejected URL.
         context: Context,
         /// The configured base URL.
         base: SafeUrl,
@@ -226,7 +226,7 @@ pub enum Error {
         variable: String,
         /// The value as given, quoted, or `<redacted>` for secrets.
         value: String,
-        /// What a valid value looks like.
+        /// A description of a valid value.
         expected: String,
     },
 }

@@ -1,8 +1,8 @@
 //! The HTTP client every extractor uses.
 //!
-//! It enforces three rules no extractor can forget: requests stay under the bookmaker's
-//! configured base URL (redirects included), bodies larger than `XTR_MAX_BODY` are
-//! rejected while they stream in rather than after they are buffered, and the
+//! It enforces three rules so that no extractor can forget them. Requests stay under
+//! the bookmaker's configured base URL, redirects included. Bodies larger than
+//! `XTR_MAX_BODY` are rejected while they stream in, before they are buffered. The
 //! bookmaker's rate limit is respected. Transient failures are retried with exponential
 //! backoff and jitter, honouring `Retry-After`; the caller bounds the total time.
 
@@ -387,7 +387,7 @@ impl BookmakerHttp {
     }
 }
 
-/// Describes a reqwest error without its URL, with its causes, so the message says
+/// Describes a reqwest error without its URL but with its causes, so the message reads
 /// "connection refused" rather than only "error sending request".
 fn describe_transport_error(error: &reqwest::Error) -> String {
     use std::error::Error as _;
@@ -464,9 +464,11 @@ mod tests {
         for attempt in 1..4 {
             let delay = retry_delay(attempt, None);
             let base = RETRY_BASE_DELAY * 2u32.pow(attempt - 1);
-            assert!(delay >= base && delay <= base.mul_f64(1.5), "{delay:?}");
+            assert!(delay >= base, "{delay:?}");
+            assert!(delay <= base.mul_f64(1.5), "{delay:?}");
         }
         let delay = retry_delay(1, Some(Duration::from_secs(2)));
-        assert!(delay >= Duration::from_secs(2) && delay <= Duration::from_secs(3));
+        assert!(delay >= Duration::from_secs(2), "{delay:?}");
+        assert!(delay <= Duration::from_secs(3), "{delay:?}");
     }
 }

@@ -2,7 +2,7 @@
 //! normalized model of events, markets and prices, and the utilities the extractors and
 //! the worker share (HTTP, configuration, errors, telemetry).
 //!
-//! This crate knows nothing of Redis: the worker crate owns delivery, this crate owns
+//! This crate has no Redis code: the worker crate owns delivery, and this crate owns
 //! what a market means.
 
 pub mod config;

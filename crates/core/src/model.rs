@@ -23,7 +23,7 @@ pub enum MarketKind {
     #[serde(rename = "total_goals")]
     TotalGoals,
     /// A goals total the bookmaker marks as Asian, or one that offers any quarter or
-    /// whole-goal line; every line of such a market is an asian total.
+    /// whole-goal line. Every line of such a market is an asian total.
     #[serde(rename = "asian_total")]
     AsianTotal,
     /// Asian handicap: `home` / `away`, the line is the home team's handicap.

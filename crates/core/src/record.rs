@@ -3,8 +3,9 @@
 //!
 //! With `XTR_RECORD_DIR` set, every response body is written byte for byte to
 //! `<dir>/<bookmaker>/<unix-ms>-<seq>-<operation>.body`, which `xtr parse` reads as it
-//! is, beside a `.meta.json` file with the request method, URL (query values of
-//! credential-like names redacted), status, headers without credentials, time and size.
+//! is. A `.meta.json` file beside it has the request method and URL, the status, the
+//! headers and the time and size. Credential headers are left out, and query values of
+//! credential-like names are redacted.
 //! Responses that made a parser fail go to `<dir>/failed/<bookmaker>/` instead, where
 //! ordinary recordings cannot push them out. Each folder keeps at most
 //! `XTR_RECORD_MAX_FILES` bodies; the oldest are deleted first.

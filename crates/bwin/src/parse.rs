@@ -266,7 +266,7 @@ struct GameResult<'a> {
     visibility: Option<Str<'a>>,
 }
 
-/// How a mapped game's results are read.
+/// The outcome layout of a mapped game.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
     MatchResult,
@@ -544,13 +544,18 @@ fn event<G>(fixture: &Fixture<'_, G>) -> Result<Event> {
 /// Returns the text of an id sent as a JSON string or number.
 fn id_text(raw: &RawValue) -> Result<CompactString> {
     let text = raw.get();
-    if text.starts_with('"') {
-        let id: Cow<'_, str> =
-            serde_json::from_str(text).map_err(|error| Error::malformed(context(), &error))?;
-        Ok(CompactString::from(id.as_ref()))
-    } else {
-        Ok(CompactString::from(text))
+    let Some(quoted) = text
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    else {
+        return Ok(CompactString::from(text));
+    };
+    if !quoted.contains('\\') {
+        return Ok(CompactString::from(quoted));
     }
+    let id: Cow<'_, str> =
+        serde_json::from_str(text).map_err(|error| Error::malformed(context(), &error))?;
+    Ok(CompactString::from(id.as_ref()))
 }
 
 /// Reads decimal odds exactly; odds of 1 or less (CDS sends 1 on suspended results)

@@ -185,7 +185,7 @@ impl BookmakerHttp {
 
         let limiter = config
             .rate_limit
-            .map(|per_second| Arc::new(RateLimiter::direct(Quota::per_second(per_second))));
+            .map(|per_second| Arc::new(RateLimiter::direct(quota(per_second))));
 
         Ok(Self {
             bookmaker: config.name,
@@ -437,9 +437,12 @@ fn retry_delay(attempt: u32, retry_after: Option<Duration>) -> Duration {
     base + jitter
 }
 
-/// Returns a rate limit of `per_second` requests, for tests and tools.
+/// Returns a rate limit of `per_second` requests spaced at least `1 / per_second`
+/// apart, so no window of one second contains more than `per_second` requests. The
+/// default burst of `per_second` would let a window that starts with a full burst contain
+/// almost twice as many.
 pub fn quota(per_second: NonZeroU32) -> Quota {
-    Quota::per_second(per_second)
+    Quota::per_second(per_second).allow_burst(NonZeroU32::MIN)
 }
 
 #[cfg(test)]
@@ -457,6 +460,13 @@ mod tests {
         assert!(!is_under(&base, &Url::parse("https://evil.example/v1/x").unwrap()));
         assert!(!is_under(&base, &Url::parse("https://api.example:8443/v1/x").unwrap()));
         assert!(!is_under(&base, &Url::parse("https://u:p@api.example/v1/x").unwrap()));
+    }
+
+    #[test]
+    fn rate_limit_spaces_requests_without_burst() {
+        let limiter = RateLimiter::direct(quota(NonZeroU32::new(5).unwrap()));
+        assert!(limiter.check().is_ok());
+        assert!(limiter.check().is_err(), "a second request at once is over 5 per second");
     }
 
     #[test]

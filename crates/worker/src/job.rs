@@ -60,7 +60,11 @@ impl Job {
     ///
     /// Returns [`Error::InvalidJob`] or [`Error::UnsupportedMarket`] with the reason;
     /// such a job can never succeed and goes to the dead-letter stream.
-    pub fn parse(entry: &Entry, extractors: &Extractors, default_markets: MarketSet) -> Result<Job, Error> {
+    pub fn parse(
+        entry: &Entry,
+        extractors: &Extractors,
+        default_markets: MarketSet,
+    ) -> Result<Job, Error> {
         let bookmaker = text_field(entry, "bookmaker", MAX_BOOKMAKER_LEN)?;
         let extractor = extractors.get(bookmaker).ok_or_else(|| {
             let known: Vec<_> = extractors.names().collect();
@@ -75,7 +79,10 @@ impl Job {
             .field("event")
             .ok_or_else(|| Error::invalid_job("missing field \"event\""))?;
         let event = std::str::from_utf8(event_value).map_err(|_| {
-            Error::invalid_job(format!("field \"event\" is not UTF-8: {:?}", shown(event_value)))
+            Error::invalid_job(format!(
+                "field \"event\" is not UTF-8: {:?}",
+                shown(event_value)
+            ))
         })?;
         extractor.validate_event_id(event)?;
 

@@ -50,12 +50,8 @@ pub fn client(settings: &RedisSettings, command_timeout: Duration) -> Result<Cli
         config.password = settings.password.as_ref().map(expose);
     }
 
-    let mut policy = ReconnectPolicy::new_exponential(
-        0,
-        RECONNECT_MIN_DELAY_MS,
-        RECONNECT_MAX_DELAY_MS,
-        2,
-    );
+    let mut policy =
+        ReconnectPolicy::new_exponential(0, RECONNECT_MIN_DELAY_MS, RECONNECT_MAX_DELAY_MS, 2);
     policy.set_jitter(RECONNECT_JITTER_MS);
 
     Builder::from_config(config)
@@ -118,11 +114,19 @@ fn reply_error(operation: &'static str, detail: impl Into<String>) -> WorkerErro
 }
 
 /// Parses a list of `[id, [field, value, ...]]` entries (nil fields for deleted ones).
-pub(crate) fn parse_entries(operation: &'static str, value: Value) -> Result<Vec<Entry>, WorkerError> {
+pub(crate) fn parse_entries(
+    operation: &'static str,
+    value: Value,
+) -> Result<Vec<Entry>, WorkerError> {
     let items = match value {
         Value::Null => return Ok(Vec::new()),
         Value::Array(items) => items,
-        other => return Err(reply_error(operation, format!("expected entries, got {:?}", other.kind()))),
+        other => {
+            return Err(reply_error(
+                operation,
+                format!("expected entries, got {:?}", other.kind()),
+            ));
+        }
     };
     let mut entries = Vec::with_capacity(items.len());
     for item in items {
@@ -154,10 +158,17 @@ pub(crate) fn parse_entries(operation: &'static str, value: Value) -> Result<Vec
             Value::Map(map) => Some(
                 map.inner()
                     .iter()
-                    .filter_map(|(key, value)| Some((key.as_bytes().to_vec().into(), value_bytes(value)?)))
+                    .filter_map(|(key, value)| {
+                        Some((key.as_bytes().to_vec().into(), value_bytes(value)?))
+                    })
                     .collect(),
             ),
-            other => return Err(reply_error(operation, format!("fields of {id} are {:?}", other.kind()))),
+            other => {
+                return Err(reply_error(
+                    operation,
+                    format!("fields of {id} are {:?}", other.kind()),
+                ));
+            }
         };
         entries.push(Entry { id, fields });
     }
@@ -176,7 +187,10 @@ pub(crate) fn parse_read_reply(value: Value) -> Result<Vec<Entry>, WorkerError> 
                     return Err(reply_error(OPERATION, "a stream reply is not an array"));
                 };
                 if pair.len() != 2 {
-                    return Err(reply_error(OPERATION, "a stream reply is not [name, entries]"));
+                    return Err(reply_error(
+                        OPERATION,
+                        "a stream reply is not [name, entries]",
+                    ));
                 }
                 entries.extend(parse_entries(OPERATION, pair.pop().unwrap_or(Value::Null))?);
             }
@@ -189,14 +203,19 @@ pub(crate) fn parse_read_reply(value: Value) -> Result<Vec<Entry>, WorkerError> 
             }
             Ok(entries)
         }
-        other => Err(reply_error(OPERATION, format!("unexpected {:?}", other.kind()))),
+        other => Err(reply_error(
+            OPERATION,
+            format!("unexpected {:?}", other.kind()),
+        )),
     }
 }
 
 /// Parses an `XAUTOCLAIM` reply: the next start id, the claimed entries, and the ids of
 /// pending entries that no longer exist (Redis 7 removes those from the pending list
 /// and reports them).
-pub(crate) fn parse_autoclaim_reply(value: Value) -> Result<(String, Vec<Entry>, Vec<String>), WorkerError> {
+pub(crate) fn parse_autoclaim_reply(
+    value: Value,
+) -> Result<(String, Vec<Entry>, Vec<String>), WorkerError> {
     const OPERATION: &str = "XAUTOCLAIM";
     let Value::Array(mut parts) = value else {
         return Err(reply_error(OPERATION, "reply is not an array"));

@@ -16,7 +16,9 @@ pub(crate) async fn run() -> anyhow::Result<ExitCode> {
     let loaded = load(Console::Stdout)?;
     let settings = loaded.settings.clone();
     if loaded.extractors.is_empty() {
-        anyhow::bail!("this build contains no extractors; build xtr with at least one bookmaker feature");
+        anyhow::bail!(
+            "this build contains no extractors; build xtr with at least one bookmaker feature"
+        );
     }
 
     let observability = Observability::default();
@@ -67,7 +69,7 @@ pub(crate) async fn run() -> anyhow::Result<ExitCode> {
     let maintenance = tokio::spawn(xtr_worker::maintenance::run(
         worker.writer().clone(),
         worker.streams().clone(),
-        settings.consumer.clone(),
+        worker.consumer().to_owned(),
         settings.maintenance_interval,
         settings.consumer_expiry,
         observability.clone(),
@@ -87,7 +89,10 @@ fn spawn_signal_listener(trigger: ShutdownTrigger) -> anyhow::Result<()> {
             _ = terminate.recv() => "SIGTERM",
             _ = interrupt.recv() => "SIGINT",
         };
-        info!(signal = name, "Stop signal received; finishing the in-flight batch");
+        info!(
+            signal = name,
+            "Stop signal received; finishing the in-flight batch"
+        );
         trigger.trigger();
     });
     Ok(())

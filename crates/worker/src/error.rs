@@ -26,6 +26,10 @@ pub enum WorkerError {
     /// The settings cannot be turned into a Redis connection.
     #[error("invalid Redis settings: {0}")]
     Config(String),
+
+    /// The stop signal arrived before the worker was ready to read jobs.
+    #[error("stopped before the worker was ready")]
+    Stopped,
 }
 
 impl WorkerError {
@@ -34,8 +38,9 @@ impl WorkerError {
     }
 
     /// Returns whether Redis reported that the consumer group (or its stream) is gone,
-    /// which happens when Redis restarts without persistence.
+    /// which happens when Redis restarts without persistence. Inside a script the
+    /// error is prefixed by the script's context, so the code is searched, not matched.
     pub fn is_no_group(&self) -> bool {
-        matches!(self, WorkerError::Redis { source, .. } if source.details().starts_with("NOGROUP"))
+        matches!(self, WorkerError::Redis { source, .. } if source.details().contains("NOGROUP"))
     }
 }

@@ -9,12 +9,15 @@
 pub mod enqueue;
 pub mod error;
 pub mod job;
+pub mod lease;
 pub mod maintenance;
 pub mod metrics;
 pub mod publish;
 pub mod redis;
 pub mod run;
+pub mod shutdown;
 
 pub use error::WorkerError;
 pub use metrics::{Health, Metrics, Observability};
-pub use run::{Shutdown, ShutdownTrigger, Worker};
+pub use run::Worker;
+pub use shutdown::{Shutdown, ShutdownTrigger};

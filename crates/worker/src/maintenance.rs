@@ -4,13 +4,15 @@
 use std::time::Duration;
 
 use fred::prelude::*;
-use tracing::{info, warn};
+use fred::types::scripts::Script;
+use tracing::{debug, info, warn};
 
 use crate::error::WorkerError;
+use crate::lease::lease_key;
 use crate::metrics::Observability;
 use crate::publish::Streams;
 use crate::redis::value_string;
-use crate::run::Shutdown;
+use crate::shutdown::Shutdown;
 
 /// One consumer group as `XINFO GROUPS` reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,7 +45,12 @@ fn fields(value: Value) -> Vec<(String, Value)> {
         Value::Map(map) => map
             .inner()
             .into_iter()
-            .map(|(key, value)| (key.as_str().map(|k| k.to_string()).unwrap_or_default(), value))
+            .map(|(key, value)| {
+                (
+                    key.as_str().map(|k| k.to_string()).unwrap_or_default(),
+                    value,
+                )
+            })
             .collect(),
         Value::Array(flat) => {
             let mut pairs = Vec::with_capacity(flat.len() / 2);
@@ -87,7 +94,9 @@ pub async fn groups(client: &Client, stream: &str) -> Result<Vec<GroupInfo>, Wor
                     "name" => info.name = value_string(&value).unwrap_or_default(),
                     "consumers" => info.consumers = number(&value).unwrap_or(0),
                     "pending" => info.pending = number(&value).unwrap_or(0),
-                    "last-delivered-id" => info.last_delivered_id = value_string(&value).unwrap_or_default(),
+                    "last-delivered-id" => {
+                        info.last_delivered_id = value_string(&value).unwrap_or_default();
+                    }
                     "lag" => info.lag = number(&value),
                     _ => {}
                 }
@@ -102,7 +111,11 @@ pub async fn groups(client: &Client, stream: &str) -> Result<Vec<GroupInfo>, Wor
 /// # Errors
 ///
 /// Returns the Redis error.
-pub async fn consumers(client: &Client, stream: &str, group: &str) -> Result<Vec<ConsumerInfo>, WorkerError> {
+pub async fn consumers(
+    client: &Client,
+    stream: &str,
+    group: &str,
+) -> Result<Vec<ConsumerInfo>, WorkerError> {
     let value: Value = client
         .xinfo_consumers(stream, group)
         .await
@@ -192,8 +205,20 @@ pub async fn trim_jobs(client: &Client, stream: &str) -> Result<u64, WorkerError
     Ok(removed)
 }
 
+/// Deletes a consumer only when it owns no pending entry and no live worker holds its
+/// lease, checked in the same atomic step: `XGROUP DELCONSUMER` drops the consumer's
+/// pending entries, and entries dropped that way would never be delivered again.
+/// Returns 1 when deleted, 0 when the consumer no longer exists, -1 when its lease is
+/// held, -2 when it owns pending entries.
+const DELETE_CONSUMER_LUA: &str = r#"
+local stream, group, consumer, lease = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('EXISTS', lease) == 1 then return -1 end
+if #redis.call('XPENDING', stream, group, '-', '+', 1, consumer) > 0 then return -2 end
+return redis.call('XGROUP', 'DELCONSUMER', stream, group, consumer)
+"#;
+
 /// Removes consumers of the group idle longer than `expiry` that own no pending
-/// entries, except `own`.
+/// entries and hold no lease, except `own`.
 ///
 /// # Errors
 ///
@@ -205,22 +230,37 @@ pub async fn remove_idle_consumers(
     own: &str,
     expiry: Duration,
 ) -> Result<u64, WorkerError> {
+    let script = Script::from_lua(DELETE_CONSUMER_LUA);
     let mut removed = 0;
     for consumer in consumers(client, stream, group).await? {
-        if consumer.name == own || consumer.pending > 0 || consumer.idle_ms < expiry.as_millis() as u64 {
+        if consumer.name == own
+            || consumer.pending > 0
+            || consumer.idle_ms < expiry.as_millis() as u64
+        {
             continue;
         }
-        // XGROUP DELCONSUMER drops the consumer's pending entries too, so check again
-        // right before: a consumer that claimed something since the listing is kept.
-        let pending: i64 = client
-            .xgroup_delconsumer(stream, group, consumer.name.as_str())
+        let lease = lease_key(stream, group, &consumer.name);
+        let deleted: i64 = script
+            .evalsha_with_reload(
+                client,
+                Vec::<Key>::new(),
+                vec![stream, group, consumer.name.as_str(), lease.as_str()],
+            )
             .await
-            .map_err(WorkerError::redis("XGROUP DELCONSUMER"))?;
-        if pending > 0 {
-            warn!(consumer = %consumer.name, pending, "Removed consumer owned pending entries");
+            .map_err(WorkerError::redis("delete idle consumer"))?;
+        match deleted {
+            1 => {
+                info!(consumer = %consumer.name, idle_ms = consumer.idle_ms, "Removed idle consumer");
+                removed += 1;
+            }
+            -1 => {
+                debug!(consumer = %consumer.name, "Idle consumer kept: a live worker holds its lease");
+            }
+            -2 => {
+                debug!(consumer = %consumer.name, "Idle consumer kept: it claimed pending entries since the listing");
+            }
+            _ => {}
         }
-        info!(consumer = %consumer.name, idle_ms = consumer.idle_ms, "Removed idle consumer");
-        removed += 1;
     }
     Ok(removed)
 }
@@ -246,10 +286,13 @@ pub async fn run(
         }
         match trim_jobs(&client, &streams.jobs).await {
             Ok(0) => {}
-            Ok(removed) => info!(entries = removed, stream = %streams.jobs, "Trimmed acknowledged jobs"),
+            Ok(removed) => {
+                info!(entries = removed, stream = %streams.jobs, "Trimmed acknowledged jobs");
+            }
             Err(error) => warn!(error = %error, "Trimming the job stream failed"),
         }
-        match remove_idle_consumers(&client, &streams.jobs, &streams.group, &consumer, expiry).await {
+        match remove_idle_consumers(&client, &streams.jobs, &streams.group, &consumer, expiry).await
+        {
             Ok(removed) => observability.metrics.consumers_removed(removed),
             Err(error) if error.is_no_group() => {}
             Err(error) => warn!(error = %error, "Removing idle consumers failed"),

@@ -15,6 +15,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::publish::PublishCounts;
+
 /// How a job ended, as the `outcome` label of `xtr_jobs_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobOutcome {
@@ -76,6 +78,7 @@ pub struct Metrics {
     reclaimed: Counter,
     trimmed_pending: Counter,
     duplicates: Counter,
+    repeated: Counter,
     in_flight: Gauge,
     pending: Gauge,
     lag: Gauge,
@@ -96,7 +99,11 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("xtr");
         let jobs = Family::<JobLabels, Counter>::default();
-        registry.register("jobs", "Jobs processed, by bookmaker and outcome", jobs.clone());
+        registry.register(
+            "jobs",
+            "Jobs processed, by bookmaker and outcome",
+            jobs.clone(),
+        );
         let job_duration: Family<BookmakerLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(histogram);
         registry.register(
@@ -118,7 +125,11 @@ impl Metrics {
             empty_extractions.clone(),
         );
         let reclaimed = Counter::default();
-        registry.register("jobs_reclaimed", "Pending jobs claimed from idle consumers", reclaimed.clone());
+        registry.register(
+            "jobs_reclaimed",
+            "Pending jobs claimed from idle consumers",
+            reclaimed.clone(),
+        );
         let trimmed_pending = Counter::default();
         registry.register(
             "jobs_trimmed_pending",
@@ -131,16 +142,42 @@ impl Metrics {
             "Job results not published because another run had already acknowledged the job",
             duplicates.clone(),
         );
+        let repeated = Counter::default();
+        registry.register(
+            "snapshots_repeated",
+            "Snapshots not added to the results stream because the same job had already published that market key",
+            repeated.clone(),
+        );
         let in_flight = Gauge::default();
-        registry.register("jobs_in_flight", "Jobs being processed now", in_flight.clone());
+        registry.register(
+            "jobs_in_flight",
+            "Jobs being processed now",
+            in_flight.clone(),
+        );
         let pending = Gauge::default();
-        registry.register("group_pending", "Pending entries of the consumer group (XINFO GROUPS)", pending.clone());
+        registry.register(
+            "group_pending",
+            "Pending entries of the consumer group (XINFO GROUPS)",
+            pending.clone(),
+        );
         let lag = Gauge::default();
-        registry.register("group_lag", "Entries not yet delivered to the consumer group (XINFO GROUPS)", lag.clone());
+        registry.register(
+            "group_lag",
+            "Entries not yet delivered to the consumer group (XINFO GROUPS)",
+            lag.clone(),
+        );
         let redis_reconnects = Counter::default();
-        registry.register("redis_reconnects", "Reconnections to Redis", redis_reconnects.clone());
+        registry.register(
+            "redis_reconnects",
+            "Reconnections to Redis",
+            redis_reconnects.clone(),
+        );
         let published = Counter::default();
-        registry.register("snapshots_published", "Snapshots added to the results stream", published.clone());
+        registry.register(
+            "snapshots_published",
+            "Snapshots added to the results stream",
+            published.clone(),
+        );
         let unchanged = Counter::default();
         registry.register(
             "snapshots_unchanged",
@@ -162,6 +199,7 @@ impl Metrics {
             reclaimed,
             trimmed_pending,
             duplicates,
+            repeated,
             in_flight,
             pending,
             lag,
@@ -232,10 +270,11 @@ impl Metrics {
     }
 
     /// Counts what a publish call wrote.
-    pub fn published(&self, published: u64, unchanged: u64, duplicates: u64) {
-        self.published.inc_by(published);
-        self.unchanged.inc_by(unchanged);
-        self.duplicates.inc_by(duplicates);
+    pub fn published(&self, counts: PublishCounts) {
+        self.published.inc_by(counts.published);
+        self.unchanged.inc_by(counts.unchanged);
+        self.duplicates.inc_by(counts.skipped);
+        self.repeated.inc_by(counts.repeated);
     }
 
     /// Sets the number of jobs being processed.
@@ -351,9 +390,17 @@ mod tests {
         let metrics = Metrics::new();
         metrics.job("unibet", JobOutcome::Ok, Duration::from_millis(20));
         metrics.request("unibet", Some(503), Duration::from_millis(5));
-        metrics.published(2, 1, 0);
+        metrics.published(PublishCounts {
+            published: 2,
+            unchanged: 1,
+            skipped: 0,
+            repeated: 0,
+        });
         let text = metrics.encode();
-        assert!(text.contains("xtr_jobs_total{bookmaker=\"unibet\",outcome=\"ok\"} 1"), "{text}");
+        assert!(
+            text.contains("xtr_jobs_total{bookmaker=\"unibet\",outcome=\"ok\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("xtr_job_duration_seconds_bucket"), "{text}");
         assert!(
             text.contains("xtr_bookmaker_request_duration_seconds_count{bookmaker=\"unibet\",status_class=\"5xx\"} 1"),

@@ -5,10 +5,19 @@
 //! so no crash can fall between storing a job's results and acknowledging it, and the
 //! batch costs one round trip besides its `XREADGROUP`.
 //!
-//! Each job's part of the script first checks that the job is still in the group's
-//! pending list. A job delivered twice (reclaimed while a slow first run was still
-//! going, or a script call that fred retried after a reconnect) is published only by the
-//! run that acknowledges it; the other finds it gone and writes nothing.
+//! Publishing is idempotent per job id and market key, in two checks:
+//!
+//! - Each job's part of the script first checks that the job is still in the group's
+//!   pending list. A job can be delivered twice: reclaimed while a slow first run was
+//!   still going, or sent again by fred after a reconnect. Only the run that
+//!   acknowledges it publishes it, and the other run finds it gone and writes nothing.
+//! - A snapshot names its job, so a latest value that already names the job shows that
+//!   this job has published that market key. This catches a job delivered again after
+//!   its acknowledgement, when its group was reset or recreated from an older id.
+//!
+//! Redis does not roll a script back when a command inside it fails, so each snapshot
+//! is added to the results stream before its latest value is stored: a script that
+//! fails midway leaves no latest value whose change was never published.
 
 use bytes::Bytes;
 use fred::prelude::*;
@@ -28,50 +37,61 @@ const MAX_DEAD_FIELDS: usize = 32;
 
 const PUBLISH_LUA: &str = r#"
 -- ARGV: job stream, group, results stream, results maxlen, latest ttl (s),
--- dead stream, dead maxlen, then per job: id, action, item count, items.
+-- dead stream, dead maxlen, retry-error hash, then per job: id, action, item count, items.
 -- Action P items: latest key, snapshot, fragment start, fragment end, bookmaker, event, kind.
 -- Action D items: field, value pairs of the dead letter.
 -- Action A: acknowledge only (the entry no longer exists).
+-- Action R item: the error of a job left pending for a retry; not acknowledged.
 local stream, group = ARGV[1], ARGV[2]
 local results, results_maxlen, ttl = ARGV[3], ARGV[4], ARGV[5]
-local dead, dead_maxlen = ARGV[6], ARGV[7]
-local published, unchanged, skipped = 0, 0, 0
-local i = 8
+local dead, dead_maxlen, errors = ARGV[6], ARGV[7], ARGV[8]
+local published, unchanged, skipped, repeated = 0, 0, 0, 0
+local i = 9
 while i <= #ARGV do
   local id, action, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   i = i + 3
   local width = 2
   if action == 'P' then width = 7 end
   if action == 'A' then width = 0 end
-  if #redis.call('XPENDING', stream, group, id, id, 1) == 0 then
+  if action == 'R' then width = 1 end
+  local pending = #redis.call('XPENDING', stream, group, id, id, 1) > 0
+  if action == 'R' then
+    if pending then
+      redis.call('HSET', errors, id, ARGV[i])
+      redis.call('EXPIRE', errors, ttl)
+    end
+  elseif not pending then
     skipped = skipped + 1
-  elseif action == 'P' then
-    for k = 0, count - 1 do
-      local at = i + k * 7
-      local key, snapshot = ARGV[at], ARGV[at + 1]
-      local old = redis.call('GET', key)
-      redis.call('SET', key, snapshot, 'EX', ttl)
-      local fragment = string.sub(snapshot, tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]))
-      if old and string.find(old, fragment, 1, true) then
-        unchanged = unchanged + 1
-      else
-        redis.call('XADD', results, 'MAXLEN', '~', results_maxlen, '*',
-          'snapshot', snapshot, 'bookmaker', ARGV[at + 4], 'event', ARGV[at + 5], 'kind', ARGV[at + 6])
-        published = published + 1
+  else
+    if action == 'P' then
+      local own = '"job":"' .. id .. '"'
+      for k = 0, count - 1 do
+        local at = i + k * 7
+        local key, snapshot = ARGV[at], ARGV[at + 1]
+        local old = redis.call('GET', key)
+        local fragment = string.sub(snapshot, tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]))
+        if old and string.find(old, own, 1, true) then
+          repeated = repeated + 1
+        elseif old and string.find(old, fragment, 1, true) then
+          unchanged = unchanged + 1
+        else
+          redis.call('XADD', results, 'MAXLEN', '~', results_maxlen, '*',
+            'snapshot', snapshot, 'bookmaker', ARGV[at + 4], 'event', ARGV[at + 5], 'kind', ARGV[at + 6])
+          published = published + 1
+        end
+        redis.call('SET', key, snapshot, 'EX', ttl)
       end
+    elseif action == 'D' then
+      local fields = {}
+      for k = 0, count * 2 - 1 do fields[k + 1] = ARGV[i + k] end
+      redis.call('XADD', dead, 'MAXLEN', '~', dead_maxlen, '*', unpack(fields))
     end
     redis.call('XACK', stream, group, id)
-  elseif action == 'D' then
-    local fields = {}
-    for k = 0, count * 2 - 1 do fields[k + 1] = ARGV[i + k] end
-    redis.call('XADD', dead, 'MAXLEN', '~', dead_maxlen, '*', unpack(fields))
-    redis.call('XACK', stream, group, id)
-  else
-    redis.call('XACK', stream, group, id)
+    redis.call('HDEL', errors, id)
   end
   i = i + count * width
 end
-return {published, unchanged, skipped}
+return {published, unchanged, skipped, repeated}
 "#;
 
 /// Returns the publish script, to load once per connection.
@@ -86,8 +106,12 @@ pub struct PublishCounts {
     pub published: u64,
     /// Snapshots whose outcomes equalled the stored latest value: key refreshed only.
     pub unchanged: u64,
-    /// Jobs skipped because another run had already acknowledged them.
+    /// Jobs skipped because another run had already acknowledged them. Retry errors
+    /// of jobs no longer pending are dropped without being counted here.
     pub skipped: u64,
+    /// Snapshots not added to the results stream because the same job had already
+    /// published that market key.
+    pub repeated: u64,
 }
 
 /// The stream names and limits the script needs.
@@ -113,6 +137,13 @@ impl Streams {
     /// Returns the dead-letter stream of a job stream: `<STREAM>:dead`.
     pub fn dead_letter_stream(jobs: &str) -> String {
         format!("{jobs}:dead")
+    }
+
+    /// Returns the hash of the last error of each job left pending for a retry:
+    /// `<STREAM>:errors:<GROUP>`. The publish script deletes a job's field when it
+    /// acknowledges the job, and the hash expires after the latest-value lifetime.
+    pub fn retry_errors_key(&self) -> String {
+        format!("{}:errors:{}", self.jobs, self.group)
     }
 }
 
@@ -220,6 +251,17 @@ impl Batch {
         self.jobs += 1;
     }
 
+    /// Adds the error of a job left pending for a retry, stored in the retry-error hash
+    /// only while the job is still pending, so that its dead letter can state why it
+    /// failed. The job is not acknowledged.
+    pub fn add_retry_error(&mut self, job_id: &str, error: &str) {
+        self.push(job_id);
+        self.push("R");
+        self.push(1);
+        self.push(error);
+        self.jobs += 1;
+    }
+
     /// Adds an acknowledgement of an entry that no longer exists.
     pub fn add_ack(&mut self, job_id: &str) {
         self.push(job_id);
@@ -242,7 +284,7 @@ impl Batch {
         if self.is_empty() {
             return Ok(PublishCounts::default());
         }
-        let mut args: Vec<Value> = Vec::with_capacity(self.args.len() + 7);
+        let mut args: Vec<Value> = Vec::with_capacity(self.args.len() + 8);
         args.push(streams.jobs.as_str().into());
         args.push(streams.group.as_str().into());
         args.push(streams.results.as_str().into());
@@ -250,6 +292,7 @@ impl Batch {
         args.push((streams.latest_ttl_secs as i64).into());
         args.push(streams.dead.as_str().into());
         args.push((streams.dead_maxlen as i64).into());
+        args.push(streams.retry_errors_key().into());
         args.extend(self.args.iter().cloned());
 
         let reply: Vec<i64> = script
@@ -261,6 +304,7 @@ impl Batch {
             published: count(0),
             unchanged: count(1),
             skipped: count(2),
+            repeated: count(3),
         })
     }
 }
@@ -302,7 +346,10 @@ mod tests {
         let mut batch = Batch::default();
         let huge = Bytes::from(vec![b'x'; MAX_DEAD_FIELD_BYTES * 3]);
         let fields = vec![
-            (Bytes::from_static(b"bookmaker"), Bytes::from_static(b"unibet")),
+            (
+                Bytes::from_static(b"bookmaker"),
+                Bytes::from_static(b"unibet"),
+            ),
             (Bytes::from_static(b"event"), huge),
             (Bytes::from_static(b"error"), Bytes::from_static(b"forged")),
         ];
@@ -320,7 +367,14 @@ mod tests {
             .unwrap();
         assert!(event_value.len() < MAX_DEAD_FIELD_BYTES + 64);
         assert!(String::from_utf8_lossy(event_value).ends_with("[cut from 12288 bytes]"));
-        let errors: Vec<_> = texts.iter().filter(|text| text.as_slice() == b"error").collect();
-        assert_eq!(errors.len(), 1, "the job's own error field must not be copied");
+        let errors: Vec<_> = texts
+            .iter()
+            .filter(|text| text.as_slice() == b"error")
+            .collect();
+        assert_eq!(
+            errors.len(),
+            1,
+            "the job's own error field must not be copied"
+        );
     }
 }

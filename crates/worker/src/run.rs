@@ -1,5 +1,6 @@
 //! The worker loop: read a batch, run its jobs concurrently, publish, acknowledge.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -7,7 +8,7 @@ use fred::prelude::*;
 use fred::types::scripts::Script;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tokio::sync::watch;
+use tokio::sync::oneshot;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 use xtr_core::config::Settings;
 use xtr_core::registry::Extractors;
@@ -16,9 +17,11 @@ use xtr_core::{Error, Event, EventMarkets, MarketStatus, Timestamp};
 
 use crate::error::WorkerError;
 use crate::job::Job;
+use crate::lease::{self, Lease};
 use crate::metrics::{JobOutcome, Observability, unix_millis};
 use crate::publish::{Batch, PublishCounts, Streams};
 use crate::redis::{self, Entry, parse_autoclaim_reply, parse_read_reply};
+use crate::shutdown::Shutdown;
 
 /// After the first job of a batch finishes, the others get this long before the
 /// finished ones are published without them, so one slow bookmaker does not hold back
@@ -28,51 +31,9 @@ const FLUSH_AFTER: Duration = Duration::from_millis(250);
 /// Longest pause between retries of a failed Redis call.
 const MAX_REDIS_BACKOFF: Duration = Duration::from_secs(10);
 
-/// A stop signal shared by the loop and its tasks.
-#[derive(Debug, Clone)]
-pub struct Shutdown {
-    receiver: watch::Receiver<bool>,
-}
-
-/// Triggers a [`Shutdown`].
-#[derive(Debug)]
-pub struct ShutdownTrigger {
-    sender: watch::Sender<bool>,
-}
-
-impl ShutdownTrigger {
-    /// Asks the worker to stop.
-    pub fn trigger(&self) {
-        let _ = self.sender.send(true);
-    }
-}
-
-impl Shutdown {
-    /// Returns a stop signal and its trigger.
-    pub fn new() -> (ShutdownTrigger, Shutdown) {
-        let (sender, receiver) = watch::channel(false);
-        (ShutdownTrigger { sender }, Shutdown { receiver })
-    }
-
-    /// Returns whether a stop was asked for.
-    pub fn is_triggered(&self) -> bool {
-        *self.receiver.borrow()
-    }
-
-    /// Waits until a stop is asked for.
-    pub async fn wait(&mut self) {
-        // An error means the trigger is gone, which also means stop.
-        let _ = self.receiver.wait_for(|stop| *stop).await;
-    }
-
-    /// Sleeps for `duration`, returning early on stop.
-    async fn sleep(&mut self, duration: Duration) {
-        tokio::select! {
-            () = tokio::time::sleep(duration) => {}
-            () = self.wait() => {}
-        }
-    }
-}
+/// Maximum wait for the lease release and the `QUIT`s at exit, which must not keep a
+/// stopping worker alive when Redis is unreachable.
+const EXIT_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// A worker: one consumer of the job stream's group.
 #[derive(Debug)]
@@ -84,27 +45,26 @@ pub struct Worker {
     script: Script,
     streams: Streams,
     observability: Observability,
+    lease: Lease,
 }
 
 /// One job's result, ready to publish.
 struct JobReport {
-    entry_id: String,
     bookmaker: String,
     outcome: JobOutcome,
     started: Instant,
     part: Batch,
-    /// The error of a job left pending for a retry, stored for its next delivery.
-    retry_error: Option<String>,
 }
 
 impl Worker {
     /// Connects to Redis (waiting for it with backoff while it is down), creates the
-    /// consumer group when missing and loads the publish script.
+    /// consumer group when missing, loads the publish script and takes the lease of the
+    /// consumer name.
     ///
     /// # Errors
     ///
-    /// Returns an error for settings fred rejects, or when the stop signal arrives
-    /// before Redis is reachable.
+    /// Returns an error for settings fred rejects, or [`WorkerError::Stopped`] when
+    /// the stop signal arrives before the worker is ready.
     pub async fn connect(
         settings: Settings,
         extractors: Extractors,
@@ -126,9 +86,7 @@ impl Worker {
                 reader.wait_for_connect().await?;
                 writer.wait_for_connect().await
             } => connected.map_err(WorkerError::redis("connect"))?,
-            () = shutdown.wait() => {
-                return Err(WorkerError::Config("stopped before Redis was reachable".into()));
-            }
+            () = shutdown.wait() => return Err(WorkerError::Stopped),
         }
 
         let streams = Streams {
@@ -140,63 +98,42 @@ impl Worker {
             dead: Streams::dead_letter_stream(&settings.stream),
             dead_maxlen: settings.dead_maxlen,
         };
-        let worker = Self {
+        let script = crate::publish::script();
+        let mut stop = shutdown.clone();
+        tokio::select! {
+            prepared = prepare(&writer, &script, &streams, &observability, &mut shutdown) => prepared?,
+            () = stop.wait() => return Err(WorkerError::Stopped),
+        }
+
+        let refresh = lease::refresh_interval(settings.maintenance_interval);
+        let lease = tokio::select! {
+            lease = lease::acquire(&writer, &streams, &settings.consumer, refresh, &mut shutdown) => lease?,
+            () = stop.wait() => return Err(WorkerError::Stopped),
+        };
+        let mut settings = settings;
+        settings.consumer.clone_from(&lease.consumer);
+        info!(
+            stream = %streams.jobs,
+            group = %streams.group,
+            consumer = %settings.consumer,
+            "Worker connected to Redis"
+        );
+        Ok(Self {
             settings: Arc::new(settings),
             extractors,
             reader,
             writer,
-            script: crate::publish::script(),
+            script,
             streams,
             observability,
-        };
-        worker.prepare(&mut shutdown).await?;
-        Ok(worker)
-    }
-
-    /// Creates the group and loads the script, retrying while Redis is unavailable.
-    async fn prepare(&self, shutdown: &mut Shutdown) -> Result<(), WorkerError> {
-        let mut failures = 0;
-        loop {
-            let result = async {
-                let created =
-                    redis::ensure_group(&self.writer, &self.streams.jobs, &self.streams.group).await?;
-                self.script
-                    .load(&self.writer)
-                    .await
-                    .map_err(WorkerError::redis("SCRIPT LOAD"))?;
-                Ok::<bool, WorkerError>(created)
-            }
-            .await;
-            match result {
-                Ok(created) => {
-                    self.observability.health.set_redis_connected(true);
-                    self.observability.health.set_group_present(true);
-                    info!(
-                        stream = %self.streams.jobs,
-                        group = %self.streams.group,
-                        consumer = %self.settings.consumer,
-                        created,
-                        "Worker connected to Redis"
-                    );
-                    return Ok(());
-                }
-                Err(WorkerError::Config(message)) => return Err(WorkerError::Config(message)),
-                Err(error) => {
-                    failures += 1;
-                    self.observability.health.set_redis_connected(false);
-                    warn!(error = %error, failures, "Preparing the consumer group failed, retrying");
-                    if shutdown.is_triggered() {
-                        return Err(error);
-                    }
-                    shutdown.sleep(backoff(failures)).await;
-                }
-            }
-        }
+            lease,
+        })
     }
 
     /// Runs until the stop signal: first the consumer's own pending entries (left by an
     /// earlier run under the same consumer name), then new jobs, reclaiming idle pending
-    /// jobs of other consumers every maintenance interval.
+    /// jobs of other consumers every maintenance interval. After the signal it finishes
+    /// or abandons the in-flight batch by `XTR_SHUTDOWN_DEADLINE` and returns.
     ///
     /// # Errors
     ///
@@ -204,6 +141,8 @@ impl Worker {
     pub async fn run(self, mut shutdown: Shutdown) -> Result<(), WorkerError> {
         let health = self.observability.health.clone();
         health.progress();
+        let (stop_refreshing, refreshing_stopped) = oneshot::channel();
+        let refresher = tokio::spawn(self.lease.clone().refresh_until(refreshing_stopped));
 
         self.recover_own_pending(&mut shutdown).await;
 
@@ -215,19 +154,37 @@ impl Worker {
         while !shutdown.is_triggered() {
             if Instant::now() >= next_claim {
                 next_claim = Instant::now() + self.settings.maintenance_interval;
-                match self.claim_idle(&claim_cursor).await {
+                let Some(claim) = self
+                    .before_stop_deadline(&shutdown, self.claim_idle(&claim_cursor))
+                    .await
+                else {
+                    break;
+                };
+                match claim {
                     Ok((cursor, claimed)) => {
+                        // The scan of the pending list stopped before its end and found
+                        // work: continue it at once, so a backlog drains at batch speed.
+                        if cursor != "0-0" && !claimed.is_empty() {
+                            next_claim = Instant::now();
+                        }
                         claim_cursor = cursor;
                         if !claimed.is_empty() {
                             self.process(claimed, &mut shutdown).await;
                             continue;
                         }
                     }
+                    // The read below reports a missing group and recreates it.
+                    Err(error) if error.is_no_group() => claim_cursor = String::from("0-0"),
                     Err(error) => warn!(error = %error, "Reclaiming idle pending jobs failed"),
                 }
             }
 
-            let read = self.read_new().await;
+            // A read blocks at most XTR_BLOCK, so after a stop it normally ends well
+            // within the deadline; it is abandoned only when Redis does not reply.
+            let Some(read) = self.before_stop_deadline(&shutdown, self.read_new()).await else {
+                warn!("Reading jobs did not finish by the shutdown deadline; stopping without it");
+                break;
+            };
             health.progress();
             match read {
                 Ok(entries) => {
@@ -258,7 +215,8 @@ impl Worker {
                     );
                     no_group_recreated = true;
                     if let Err(error) =
-                        redis::ensure_group(&self.writer, &self.streams.jobs, &self.streams.group).await
+                        redis::ensure_group(&self.writer, &self.streams.jobs, &self.streams.group)
+                            .await
                     {
                         warn!(error = %error, "Recreating the consumer group failed");
                         shutdown.sleep(backoff(failures)).await;
@@ -275,9 +233,39 @@ impl Worker {
 
         health.set_draining();
         info!(consumer = %self.settings.consumer, "Worker stopped reading jobs and exits");
-        let _ = self.reader.quit().await;
-        let _ = self.writer.quit().await;
+        let _ = stop_refreshing.send(());
+        let lease = refresher.await.ok();
+        let closed = tokio::time::timeout(EXIT_TIMEOUT, async {
+            if let Some(lease) = lease {
+                if let Err(error) = lease.release().await {
+                    warn!(error = %error, "Releasing the consumer lease failed; it expires by itself");
+                }
+            }
+            // The reader may still wait for a read given up at the deadline, so its QUIT
+            // is not waited for on its own.
+            let _ = futures::join!(self.writer.quit(), self.reader.quit());
+        })
+        .await;
+        if closed.is_err() {
+            warn!("Closing the Redis connections timed out; exiting without it");
+        }
         Ok(())
+    }
+
+    /// Runs `future` to completion, or until `XTR_SHUTDOWN_DEADLINE` after a stop
+    /// signal, whichever comes first; `None` means the deadline passed. A Redis command
+    /// given up this way may still run on the server, which is safe because every
+    /// write of a job is one atomic script that checks the job is still pending.
+    async fn before_stop_deadline<T>(
+        &self,
+        shutdown: &Shutdown,
+        future: impl Future<Output = T>,
+    ) -> Option<T> {
+        let mut stop = shutdown.clone();
+        tokio::select! {
+            value = future => Some(value),
+            () = stop.wait_past(self.settings.shutdown_deadline) => None,
+        }
     }
 
     /// Runs the entries this consumer already owns, oldest first, before reading new
@@ -287,25 +275,14 @@ impl Worker {
         let mut after = String::from("0-0");
         let mut failures = 0;
         while !shutdown.is_triggered() {
-            let read: Result<Value, _> = self
-                .reader
-                .xreadgroup(
-                    self.streams.group.as_str(),
-                    self.settings.consumer.as_str(),
-                    Some(self.settings.batch as u64),
-                    None,
-                    false,
-                    self.streams.jobs.as_str(),
-                    after.as_str(),
-                )
+            let read = self
+                .before_stop_deadline(shutdown, self.read_own_pending(&after))
                 .await;
-            let entries = match read
-                .map_err(WorkerError::redis("XREADGROUP"))
-                .and_then(parse_read_reply)
-            {
-                Ok(entries) => entries,
-                Err(error) if error.is_no_group() => return,
-                Err(error) => {
+            let entries = match read {
+                None => return,
+                Some(Ok(entries)) => entries,
+                Some(Err(error)) if error.is_no_group() => return,
+                Some(Err(error)) => {
                     failures += 1;
                     warn!(error = %error, "Reading this consumer's pending jobs failed, retrying");
                     shutdown.sleep(backoff(failures)).await;
@@ -316,12 +293,35 @@ impl Worker {
                 return;
             };
             after = last.id.clone();
-            info!(jobs = entries.len(), "Resuming jobs this consumer left pending");
+            info!(
+                jobs = entries.len(),
+                "Resuming jobs this consumer left pending"
+            );
             match self.with_delivery_counts(entries).await {
                 Ok(with_counts) => self.process(with_counts, shutdown).await,
                 Err(error) => warn!(error = %error, "Reading delivery counts failed"),
             }
         }
+    }
+
+    /// Reads up to one batch of this consumer's pending entries after `after`. Redis
+    /// counts such a read as a delivery, so a job that kills every worker that runs it
+    /// still reaches `XTR_MAX_DELIVERIES`.
+    async fn read_own_pending(&self, after: &str) -> Result<Vec<Entry>, WorkerError> {
+        let value: Value = self
+            .reader
+            .xreadgroup(
+                self.streams.group.as_str(),
+                self.settings.consumer.as_str(),
+                Some(self.settings.batch as u64),
+                None,
+                false,
+                self.streams.jobs.as_str(),
+                after,
+            )
+            .await
+            .map_err(WorkerError::redis("XREADGROUP"))?;
+        parse_read_reply(value)
     }
 
     async fn read_new(&self) -> Result<Vec<Entry>, WorkerError> {
@@ -342,7 +342,8 @@ impl Worker {
     }
 
     /// Claims up to one batch of jobs that have been pending longer than
-    /// `XTR_CLAIM_IDLE` with another consumer (one that died, most likely).
+    /// `XTR_CLAIM_IDLE` (with a consumer that died, most likely, or left pending for a
+    /// retry). Returns the cursor to continue the scan from and the claimed jobs.
     async fn claim_idle(&self, cursor: &str) -> Result<(String, Vec<(Entry, u64)>), WorkerError> {
         let value: Value = self
             .writer
@@ -359,59 +360,76 @@ impl Worker {
             .map_err(WorkerError::redis("XAUTOCLAIM"))?;
         let (next, entries, deleted) = parse_autoclaim_reply(value)?;
         if !deleted.is_empty() {
-            // Redis has already removed these from the pending list.
-            warn!(entries = deleted.len(), "Pending jobs were trimmed before they ran");
-            self.observability.metrics.trimmed_pending(deleted.len() as u64);
+            // Redis 7 has already removed these from the pending list.
+            warn!(
+                entries = deleted.len(),
+                "Pending jobs were trimmed before they ran"
+            );
+            self.observability
+                .metrics
+                .trimmed_pending(deleted.len() as u64);
         }
         if entries.is_empty() {
             return Ok((next, Vec::new()));
         }
-        info!(jobs = entries.len(), "Reclaimed jobs idle with other consumers");
+        info!(jobs = entries.len(), "Reclaimed idle pending jobs");
         self.observability.metrics.reclaimed(entries.len() as u64);
         Ok((next, self.with_delivery_counts(entries).await?))
     }
 
-    /// Looks up the delivery counts of entries this consumer owns.
-    async fn with_delivery_counts(&self, entries: Vec<Entry>) -> Result<Vec<(Entry, u64)>, WorkerError> {
-        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+    /// Looks up the delivery count of each entry, one `XPENDING` per id in one
+    /// pipeline. Entries that another consumer owns by now, or that are no longer
+    /// pending, are dropped: their current owner runs them.
+    async fn with_delivery_counts(
+        &self,
+        entries: Vec<Entry>,
+    ) -> Result<Vec<(Entry, u64)>, WorkerError> {
+        if entries.is_empty() {
             return Ok(Vec::new());
-        };
-        let value: Value = self
-            .writer
-            .xpending(
-                self.streams.jobs.as_str(),
-                self.streams.group.as_str(),
-                (
-                    first.id.as_str(),
-                    last.id.as_str(),
-                    entries.len() as u64 * 2,
-                    self.settings.consumer.as_str(),
-                ),
-            )
+        }
+        let pipeline = self.writer.pipeline();
+        for entry in &entries {
+            let _: () = pipeline
+                .xpending(
+                    self.streams.jobs.as_str(),
+                    self.streams.group.as_str(),
+                    (entry.id.as_str(), entry.id.as_str(), 1),
+                )
+                .await
+                .map_err(WorkerError::redis("XPENDING"))?;
+        }
+        let replies: Vec<Value> = pipeline
+            .all()
             .await
             .map_err(WorkerError::redis("XPENDING"))?;
-        let mut counts = std::collections::HashMap::new();
-        for row in value.into_array() {
-            let row = row.into_array();
-            if let (Some(id), Some(count)) = (
-                row.first().and_then(redis::value_string),
-                row.get(3).and_then(Value::as_u64),
-            ) {
-                counts.insert(id, count);
+
+        let mut with_counts = Vec::with_capacity(entries.len());
+        for (entry, reply) in entries.into_iter().zip(replies) {
+            // Each reply is `[[id, consumer, idle ms, delivery count]]`, or empty.
+            let row = reply.into_array().into_iter().next().map(Value::into_array);
+            let owner = row
+                .as_ref()
+                .and_then(|row| row.get(1))
+                .and_then(redis::value_string);
+            let count = row
+                .as_ref()
+                .and_then(|row| row.get(3))
+                .and_then(Value::as_u64);
+            match (owner, count) {
+                (Some(owner), Some(count)) if owner == self.settings.consumer => {
+                    with_counts.push((entry, count));
+                }
+                _ => {
+                    debug!(job_id = %entry.id, "Job is no longer pending with this consumer; skipped");
+                }
             }
         }
-        Ok(entries
-            .into_iter()
-            .map(|entry| {
-                let count = counts.get(&entry.id).copied().unwrap_or(1);
-                (entry, count)
-            })
-            .collect())
+        Ok(with_counts)
     }
 
     /// Runs a batch concurrently and publishes its results. After a stop signal the
-    /// batch gets `XTR_SHUTDOWN_DEADLINE` to finish; jobs still running then are
-    /// abandoned and stay pending for another consumer.
+    /// batch has until `XTR_SHUTDOWN_DEADLINE` past the signal to finish. Jobs still
+    /// running then are abandoned and stay pending for another consumer.
     async fn process(&self, entries: Vec<(Entry, u64)>, shutdown: &mut Shutdown) {
         let metrics = &self.observability.metrics;
         metrics.set_in_flight(entries.len());
@@ -422,22 +440,14 @@ impl Worker {
 
         let mut finished: Vec<JobReport> = Vec::new();
         let mut flush_at: Option<Instant> = None;
-        let mut abandon_at: Option<tokio::time::Instant> = None;
 
         loop {
-            if abandon_at.is_none() && shutdown.is_triggered() {
-                abandon_at = Some(tokio::time::Instant::now() + self.settings.shutdown_deadline);
+            if shutdown.is_triggered() {
                 self.observability.health.set_draining();
             }
             let flush_sleep = async {
                 match flush_at {
                     Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let abandon_sleep = async {
-                match abandon_at {
-                    Some(at) => tokio::time::sleep_until(at).await,
                     None => std::future::pending().await,
                 }
             };
@@ -456,37 +466,30 @@ impl Worker {
                 },
                 () = flush_sleep => {
                     flush_at = None;
-                    self.publish(std::mem::take(&mut finished), abandon_at).await;
+                    self.publish(std::mem::take(&mut finished), shutdown).await;
                 }
-                () = abandon_sleep => {
+                () = stop.wait_past(self.settings.shutdown_deadline) => {
                     warn!(
                         jobs = running.len(),
                         "Shutdown deadline reached; abandoning running jobs, which stay pending"
                     );
                     break;
                 }
-                () = stop.wait(), if abandon_at.is_none() => {}
             }
         }
         drop(running);
         metrics.set_in_flight(0);
-        self.publish(finished, abandon_at).await;
+        self.publish(finished, shutdown).await;
         self.observability.health.progress();
     }
 
     /// Publishes finished jobs in one script call, retrying while Redis is down. Gives
     /// up at the shutdown deadline; the jobs then stay pending and run again later.
-    async fn publish(&self, reports: Vec<JobReport>, abandon_at: Option<tokio::time::Instant>) {
+    async fn publish(&self, reports: Vec<JobReport>, shutdown: &Shutdown) {
         if reports.is_empty() {
             return;
         }
         let mut batch = Batch::default();
-        let mut retry_errors = Vec::new();
-        for report in &reports {
-            if let Some(error) = &report.retry_error {
-                retry_errors.push((report.entry_id.clone(), error.clone()));
-            }
-        }
         let mut reports = reports;
         for report in &mut reports {
             batch.append(std::mem::take(&mut report.part));
@@ -494,72 +497,89 @@ impl Worker {
 
         let mut failures = 0;
         let counts = loop {
-            match batch.publish(&self.writer, &self.script, &self.streams).await {
-                Ok(counts) => break Some(counts),
-                Err(error) => {
-                    failures += 1;
-                    self.observability.health.set_redis_connected(false);
-                    let past_deadline =
-                        abandon_at.is_some_and(|at| tokio::time::Instant::now() >= at);
-                    if past_deadline {
-                        error!(
-                            error = %error,
-                            jobs = batch.len(),
-                            "Publishing failed at the shutdown deadline; the jobs stay pending and will run again"
-                        );
-                        break None;
-                    }
-                    warn!(error = %error, failures, jobs = batch.len(), "Publishing failed, retrying");
-                    let delay = backoff(failures);
-                    match abandon_at {
-                        Some(at) => tokio::time::sleep_until(at.min(tokio::time::Instant::now() + delay)).await,
-                        None => tokio::time::sleep(delay).await,
-                    }
+            let attempt = self
+                .before_stop_deadline(
+                    shutdown,
+                    batch.publish(&self.writer, &self.script, &self.streams),
+                )
+                .await;
+            let error = match attempt {
+                Some(Ok(counts)) => break Some(counts),
+                Some(Err(error)) => error,
+                None => {
+                    error!(
+                        jobs = batch.len(),
+                        "Publishing did not finish by the shutdown deadline; the jobs stay pending and will run again"
+                    );
+                    break None;
                 }
+            };
+            if error.is_no_group() {
+                // The group, and with it the pending entries of these jobs, is gone: there
+                // is nothing left to acknowledge, and the read loop recreates the group.
+                error!(
+                    error = %error,
+                    jobs = batch.len(),
+                    "Consumer group vanished while its jobs ran (Redis restarted without its data?); their results are dropped"
+                );
+                break None;
+            }
+            failures += 1;
+            self.observability.health.set_redis_connected(false);
+            warn!(error = %error, failures, jobs = batch.len(), "Publishing failed, retrying");
+            let mut stop = shutdown.clone();
+            let stopped = tokio::select! {
+                () = tokio::time::sleep(backoff(failures)) => false,
+                () = stop.wait_past(self.settings.shutdown_deadline) => true,
+            };
+            if stopped {
+                error!(
+                    error = %error,
+                    jobs = batch.len(),
+                    "Publishing failed at the shutdown deadline; the jobs stay pending and will run again"
+                );
+                break None;
             }
         };
 
-        if let Some(PublishCounts {
-            published,
-            unchanged,
-            skipped,
-        }) = counts
-        {
+        if let Some(counts) = counts {
             self.observability.health.set_redis_connected(true);
-            self.observability.metrics.published(published, unchanged, skipped);
+            self.observability.metrics.published(counts);
+            let PublishCounts {
+                published,
+                unchanged,
+                skipped,
+                repeated,
+            } = counts;
             if skipped > 0 {
-                info!(jobs = skipped, "Jobs already acknowledged by another run were not published again");
+                info!(
+                    jobs = skipped,
+                    "Jobs already acknowledged by another run were not published again"
+                );
+            }
+            if repeated > 0 {
+                info!(
+                    snapshots = repeated,
+                    "Snapshots this job had already published were not added to the results stream again"
+                );
             }
             for report in &reports {
-                self.observability
-                    .metrics
-                    .job(&report.bookmaker, report.outcome, report.started.elapsed());
+                self.observability.metrics.job(
+                    &report.bookmaker,
+                    report.outcome,
+                    report.started.elapsed(),
+                );
             }
-            debug!(jobs = reports.len(), published, unchanged, "Published batch");
-        }
-        if !retry_errors.is_empty() {
-            self.store_retry_errors(&retry_errors).await;
-        }
-    }
-
-    /// Stores the last error of jobs left pending, so that the dead letter of a job that
-    /// runs out of deliveries can say why it failed.
-    async fn store_retry_errors(&self, errors: &[(String, String)]) {
-        let key = errors_key(&self.streams);
-        let pairs: Vec<(String, String)> = errors.to_vec();
-        let result: Result<(), _> = self.writer.hset(&key, pairs).await;
-        let expire: Result<(), _> = self
-            .writer
-            .expire(&key, self.settings.latest_ttl.as_secs() as i64, None)
-            .await;
-        if let Err(error) = result.and(expire) {
-            warn!(error = %error, "Storing the errors of retried jobs failed");
+            debug!(
+                jobs = reports.len(),
+                published, unchanged, "Published batch"
+            );
         }
     }
 
     async fn last_error(&self, entry_id: &str) -> Option<String> {
         self.writer
-            .hget::<Option<String>, _, _>(errors_key(&self.streams), entry_id)
+            .hget::<Option<String>, _, _>(self.streams.retry_errors_key(), entry_id)
             .await
             .ok()
             .flatten()
@@ -569,12 +589,10 @@ impl Worker {
     async fn run_job(&self, entry: Entry, deliveries: u64) -> JobReport {
         let started = Instant::now();
         let mut report = JobReport {
-            entry_id: entry.id.clone(),
             bookmaker: String::from("-"),
             outcome: JobOutcome::DeadLettered,
             started,
             part: Batch::default(),
-            retry_error: None,
         };
 
         if entry.fields.is_none() {
@@ -597,7 +615,13 @@ impl Worker {
                 if self.extractors.get(&report.bookmaker).is_none() {
                     report.bookmaker = String::from("-");
                 }
-                self.dead_letter(&mut report, &entry, &error.to_string(), error.kind(), deliveries);
+                self.dead_letter(
+                    &mut report,
+                    &entry,
+                    &error.to_string(),
+                    error.kind(),
+                    deliveries,
+                );
                 return report;
             }
         };
@@ -608,7 +632,8 @@ impl Worker {
             let reason = format!(
                 "delivered {deliveries} times without completing (maximum XTR_MAX_DELIVERIES={}); last error: {}",
                 self.settings.max_deliveries,
-                last.as_deref().unwrap_or("none recorded (the worker may have died while running it)")
+                last.as_deref()
+                    .unwrap_or("none recorded (the worker may have died while running it)")
             );
             self.dead_letter(&mut report, &entry, &reason, "max_deliveries", deliveries);
             return report;
@@ -626,7 +651,12 @@ impl Worker {
             return;
         };
         let deadline = self.settings.job_deadline;
-        let result = match tokio::time::timeout(deadline, extractor.extract(&job.event, job.markets)).await {
+        let result = match tokio::time::timeout(
+            deadline,
+            extractor.extract(&job.event, job.markets),
+        )
+        .await
+        {
             Ok(result) => result,
             Err(_) => Err(Error::Timeout {
                 context: xtr_core::error::Context::new(extractor.name(), "job"),
@@ -646,7 +676,7 @@ impl Worker {
                 } else {
                     warn!(error = %error, deliveries, "Job failed with a transient error; it stays pending for a retry");
                     report.outcome = JobOutcome::Retried;
-                    report.retry_error = Some(error.to_string());
+                    report.part.add_retry_error(&entry.id, &error.to_string());
                 }
                 return;
             }
@@ -702,7 +732,14 @@ impl Worker {
         }
     }
 
-    fn dead_letter(&self, report: &mut JobReport, entry: &Entry, reason: &str, kind: &str, deliveries: u64) {
+    fn dead_letter(
+        &self,
+        report: &mut JobReport,
+        entry: &Entry,
+        reason: &str,
+        kind: &str,
+        deliveries: u64,
+    ) {
         warn!(
             job_id = %entry.id,
             bookmaker = %report.bookmaker,
@@ -735,11 +772,54 @@ impl Worker {
     pub fn streams(&self) -> &Streams {
         &self.streams
     }
+
+    /// Returns the consumer name this worker reads under: `XTR_CONSUMER`, or that name
+    /// with a random suffix when another live process has taken it.
+    pub fn consumer(&self) -> &str {
+        &self.settings.consumer
+    }
 }
 
-/// The hash of the last error of each job left pending: `<STREAM>:errors:<GROUP>`.
-fn errors_key(streams: &Streams) -> String {
-    format!("{}:errors:{}", streams.jobs, streams.group)
+/// Creates the group and loads the script, retrying while Redis is unavailable.
+async fn prepare(
+    writer: &Client,
+    script: &Script,
+    streams: &Streams,
+    observability: &Observability,
+    shutdown: &mut Shutdown,
+) -> Result<(), WorkerError> {
+    let mut failures = 0;
+    loop {
+        let result = async {
+            let created = redis::ensure_group(writer, &streams.jobs, &streams.group).await?;
+            script
+                .load(writer)
+                .await
+                .map_err(WorkerError::redis("SCRIPT LOAD"))?;
+            Ok::<bool, WorkerError>(created)
+        }
+        .await;
+        match result {
+            Ok(created) => {
+                observability.health.set_redis_connected(true);
+                observability.health.set_group_present(true);
+                if created {
+                    info!(stream = %streams.jobs, group = %streams.group, "Created the consumer group from id 0");
+                }
+                return Ok(());
+            }
+            Err(WorkerError::Config(message)) => return Err(WorkerError::Config(message)),
+            Err(error) => {
+                failures += 1;
+                observability.health.set_redis_connected(false);
+                warn!(error = %error, failures, "Preparing the consumer group failed, retrying");
+                if shutdown.is_triggered() {
+                    return Err(WorkerError::Stopped);
+                }
+                shutdown.sleep(backoff(failures)).await;
+            }
+        }
+    }
 }
 
 /// Returns 100 ms doubled per failure, capped, with up to 50% jitter.
@@ -759,13 +839,16 @@ mod tests {
     fn backoff_is_bounded() {
         for failures in 1..40 {
             let delay = backoff(failures);
-            assert!(delay <= MAX_REDIS_BACKOFF.mul_f64(1.5), "{failures}: {delay:?}");
+            assert!(
+                delay <= MAX_REDIS_BACKOFF.mul_f64(1.5),
+                "{failures}: {delay:?}"
+            );
             assert!(delay >= Duration::from_millis(200).min(MAX_REDIS_BACKOFF));
         }
     }
 
     #[test]
-    fn errors_key_names_stream_and_group() {
+    fn retry_errors_key_names_stream_and_group() {
         let streams = Streams {
             jobs: "xtr:jobs".into(),
             group: "btts-worker".into(),
@@ -775,7 +858,7 @@ mod tests {
             dead: "xtr:jobs:dead".into(),
             dead_maxlen: 1,
         };
-        assert_eq!(errors_key(&streams), "xtr:jobs:errors:btts-worker");
+        assert_eq!(streams.retry_errors_key(), "xtr:jobs:errors:btts-worker");
     }
 
     #[test]

@@ -236,10 +236,10 @@ impl Worker {
         let _ = stop_refreshing.send(());
         let lease = refresher.await.ok();
         let closed = tokio::time::timeout(EXIT_TIMEOUT, async {
-            if let Some(lease) = lease {
-                if let Err(error) = lease.release().await {
-                    warn!(error = %error, "Releasing the consumer lease failed; it expires by itself");
-                }
+            if let Some(lease) = lease
+                && let Err(error) = lease.release().await
+            {
+                warn!(error = %error, "Releasing the consumer lease failed; it expires by itself");
             }
             // The reader may still wait for a read given up at the deadline, so its QUIT
             // is not waited for on its own.
@@ -602,10 +602,10 @@ impl Worker {
             report.outcome = JobOutcome::DeadLettered;
             return report;
         }
-        if let Some(bookmaker) = entry.field("bookmaker") {
-            if bookmaker.len() <= 64 {
-                report.bookmaker = String::from_utf8_lossy(bookmaker).into_owned();
-            }
+        if let Some(bookmaker) = entry.field("bookmaker")
+            && bookmaker.len() <= 64
+        {
+            report.bookmaker = String::from_utf8_lossy(bookmaker).into_owned();
         }
 
         let default_markets = self.settings.worker_type.markets();

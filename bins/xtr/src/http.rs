@@ -58,7 +58,10 @@ async fn metrics(State(endpoints): State<Endpoints>) -> impl IntoResponse {
 async fn healthz(State(endpoints): State<Endpoints>) -> impl IntoResponse {
     let since = endpoints.observability.health.since_progress();
     if since <= endpoints.liveness_timeout {
-        (StatusCode::OK, format!("ok: loop progressed {} ms ago\n", since.as_millis()))
+        (
+            StatusCode::OK,
+            format!("ok: loop progressed {} ms ago\n", since.as_millis()),
+        )
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -70,7 +73,10 @@ async fn healthz(State(endpoints): State<Endpoints>) -> impl IntoResponse {
 async fn readyz(State(endpoints): State<Endpoints>) -> impl IntoResponse {
     match endpoints.observability.health.not_ready_reason() {
         None => (StatusCode::OK, "ready\n".to_owned()),
-        Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}\n")),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {reason}\n"),
+        ),
     }
 }
 
@@ -81,9 +87,9 @@ pub(crate) async fn health(addr: Option<&str>) -> anyhow::Result<ExitCode> {
         None => std::env::var("XTR_HTTP_ADDR")
             .context("XTR_HTTP_ADDR is not set and --addr was not given")?,
     };
-    let mut target: SocketAddr = addr
-        .parse()
-        .with_context(|| format!("invalid address {addr:?}: expected host:port such as 127.0.0.1:9000"))?;
+    let mut target: SocketAddr = addr.parse().with_context(|| {
+        format!("invalid address {addr:?}: expected host:port such as 127.0.0.1:9000")
+    })?;
     // A worker listening on every interface is reached through loopback.
     if target.ip().is_unspecified() {
         target.set_ip(std::net::Ipv4Addr::LOCALHOST.into());

@@ -57,7 +57,11 @@ async fn connect(settings: &xtr_core::config::Settings) -> anyhow::Result<Client
     client.connect();
     tokio::time::timeout(Duration::from_secs(5), client.wait_for_connect())
         .await
-        .map_err(|_| anyhow::anyhow!("Redis did not answer within 5 s; check REDIS_HOST, REDIS_PORT or REDIS_URL"))?
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "Redis did not answer within 5 s; check REDIS_HOST, REDIS_PORT or REDIS_URL"
+            )
+        })?
         .context("cannot connect to Redis")?;
     Ok(client)
 }
@@ -75,7 +79,11 @@ fn progress_bar(total: u64, what: &str) -> Option<ProgressBar> {
 }
 
 /// `xtr enqueue`: adds one job per event and prints the entry ids.
-pub(crate) async fn enqueue(bookmaker: &str, events: &[String], markets: &[String]) -> anyhow::Result<ExitCode> {
+pub(crate) async fn enqueue(
+    bookmaker: &str,
+    events: &[String],
+    markets: &[String],
+) -> anyhow::Result<ExitCode> {
     let loaded = load(Console::Stderr)?;
     let extractor = extractor(&loaded.extractors, bookmaker)?;
     for event in events {
@@ -174,7 +182,13 @@ fn dead_letter(id: String, fields: &[(String, String)]) -> DeadLetter {
 
 type RawEntries = Vec<(String, Vec<(String, String)>)>;
 
-async fn read_range(client: &Client, stream: &str, start: &str, count: u64, reverse: bool) -> anyhow::Result<RawEntries> {
+async fn read_range(
+    client: &Client,
+    stream: &str,
+    start: &str,
+    count: u64,
+    reverse: bool,
+) -> anyhow::Result<RawEntries> {
     let entries: RawEntries = if reverse {
         client.xrevrange(stream, "+", start, Some(count)).await?
     } else {
@@ -241,10 +255,15 @@ pub(crate) async fn status(json: bool, newest: usize) -> anyhow::Result<ExitCode
 fn print_status(out: &mut impl Write, status: &StreamStatus) -> std::io::Result<()> {
     writeln!(out, "stream {}: {} entries", status.stream, status.length)?;
     if status.groups.is_empty() {
-        writeln!(out, "  no consumer groups (no worker has started on this stream)")?;
+        writeln!(
+            out,
+            "  no consumer groups (no worker has started on this stream)"
+        )?;
     }
     for group in &status.groups {
-        let lag = group.lag.map_or_else(|| "unknown".to_owned(), |lag| lag.to_string());
+        let lag = group
+            .lag
+            .map_or_else(|| "unknown".to_owned(), |lag| lag.to_string());
         writeln!(
             out,
             "  group {}: pending {}, lag {}, last delivered {}",
@@ -260,7 +279,11 @@ fn print_status(out: &mut impl Write, status: &StreamStatus) -> std::io::Result<
             )?;
         }
     }
-    writeln!(out, "dead letters {}: {}", status.dead_letter_stream, status.dead_letters)?;
+    writeln!(
+        out,
+        "dead letters {}: {}",
+        status.dead_letter_stream, status.dead_letters
+    )?;
     for letter in &status.newest_dead_letters {
         writeln!(
             out,
@@ -276,7 +299,12 @@ fn print_status(out: &mut impl Write, status: &StreamStatus) -> std::io::Result<
 }
 
 /// Reads every dead letter (matching `bookmaker`), oldest first, page by page.
-async fn all_dead_letters(client: &Client, dead_stream: &str, bookmaker: Option<&str>, limit: usize) -> anyhow::Result<RawEntries> {
+async fn all_dead_letters(
+    client: &Client,
+    dead_stream: &str,
+    bookmaker: Option<&str>,
+    limit: usize,
+) -> anyhow::Result<RawEntries> {
     let mut selected = Vec::new();
     let mut start = String::from("-");
     loop {
@@ -285,7 +313,9 @@ async fn all_dead_letters(client: &Client, dead_stream: &str, bookmaker: Option<
         let last = page.last().map(|(id, _)| id.clone());
         for (id, fields) in page {
             let matches = bookmaker.is_none_or(|wanted| {
-                fields.iter().any(|(key, value)| key == "bookmaker" && value == wanted)
+                fields
+                    .iter()
+                    .any(|(key, value)| key == "bookmaker" && value == wanted)
             });
             if matches {
                 selected.push((id, fields));
@@ -325,12 +355,18 @@ pub(crate) async fn dead(command: DeadCommand) -> anyhow::Result<ExitCode> {
 
     match command {
         DeadCommand::List { bookmaker, limit } => {
-            for (id, fields) in all_dead_letters(&client, &dead_stream, bookmaker.as_deref(), limit).await? {
+            for (id, fields) in
+                all_dead_letters(&client, &dead_stream, bookmaker.as_deref(), limit).await?
+            {
                 serde_json::to_writer(&mut out, &dead_letter(id, &fields))?;
                 writeln!(out)?;
             }
         }
-        DeadCommand::Retry { bookmaker, all, ids } => {
+        DeadCommand::Retry {
+            bookmaker,
+            all,
+            ids,
+        } => {
             if !all && ids.is_empty() {
                 bail!("name dead-letter ids to retry, or pass --all");
             }
@@ -340,7 +376,12 @@ pub(crate) async fn dead(command: DeadCommand) -> anyhow::Result<ExitCode> {
                 let mut letters = Vec::new();
                 for id in &ids {
                     let found = client
-                        .xrange::<RawEntries, _, _, _>(&dead_stream, id.as_str(), id.as_str(), Some(1))
+                        .xrange::<RawEntries, _, _, _>(
+                            &dead_stream,
+                            id.as_str(),
+                            id.as_str(),
+                            Some(1),
+                        )
                         .await?;
                     match found.into_iter().next() {
                         Some(letter) => letters.push(letter),
@@ -356,8 +397,12 @@ pub(crate) async fn dead(command: DeadCommand) -> anyhow::Result<ExitCode> {
                     .iter()
                     .filter(|(key, _)| JOB_FIELDS.contains(&key.as_str()))
                     .collect();
-                if !job.iter().any(|(key, _)| key == "event") || !job.iter().any(|(key, _)| key == "bookmaker") {
-                    eprintln!("skipped {id}: the dead letter has no bookmaker or event field to retry");
+                if !job.iter().any(|(key, _)| key == "event")
+                    || !job.iter().any(|(key, _)| key == "bookmaker")
+                {
+                    eprintln!(
+                        "skipped {id}: the dead letter has no bookmaker or event field to retry"
+                    );
                     continue;
                 }
                 let mut args: Vec<String> = vec![stream.clone(), dead_stream.clone()];
@@ -376,15 +421,22 @@ pub(crate) async fn dead(command: DeadCommand) -> anyhow::Result<ExitCode> {
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            eprintln!("retried {retried} of {} dead letters onto {stream}", letters.len());
+            eprintln!(
+                "retried {retried} of {} dead letters onto {stream}",
+                letters.len()
+            );
         }
         DeadCommand::Purge { yes } => {
             let count: u64 = client.xlen(&dead_stream).await?;
             if !yes {
                 if !std::io::stdin().is_terminal() {
-                    bail!("refusing to purge {count} dead letters without confirmation; pass --yes");
+                    bail!(
+                        "refusing to purge {count} dead letters without confirmation; pass --yes"
+                    );
                 }
-                eprint!("Delete all {count} dead letters in {dead_stream}? Type 'yes' to confirm: ");
+                eprint!(
+                    "Delete all {count} dead letters in {dead_stream}? Type 'yes' to confirm: "
+                );
                 let mut answer = String::new();
                 std::io::stdin().read_line(&mut answer)?;
                 if answer.trim() != "yes" {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use fred::prelude::*;
+use fred::types::scripts::Script;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use xtr_core::MarketSet;
@@ -298,7 +299,17 @@ fn print_status(out: &mut impl Write, status: &StreamStatus) -> std::io::Result<
     Ok(())
 }
 
-/// Reads every dead letter (matching `bookmaker`), oldest first, page by page.
+/// Returns whether a dead letter's `bookmaker` field is `bookmaker`, or true without
+/// a filter.
+fn matches_bookmaker(fields: &[(String, String)], bookmaker: Option<&str>) -> bool {
+    bookmaker.is_none_or(|wanted| {
+        fields
+            .iter()
+            .any(|(key, value)| key == "bookmaker" && value == wanted)
+    })
+}
+
+/// Reads up to `limit` dead letters (matching `bookmaker`), oldest first, page by page.
 async fn all_dead_letters(
     client: &Client,
     dead_stream: &str,
@@ -307,38 +318,44 @@ async fn all_dead_letters(
 ) -> anyhow::Result<RawEntries> {
     let mut selected = Vec::new();
     let mut start = String::from("-");
-    loop {
+    while selected.len() < limit {
         let page = read_range(client, dead_stream, &start, PAGE, false).await?;
         let full = page.len() as u64 == PAGE;
         let last = page.last().map(|(id, _)| id.clone());
         for (id, fields) in page {
-            let matches = bookmaker.is_none_or(|wanted| {
-                fields
-                    .iter()
-                    .any(|(key, value)| key == "bookmaker" && value == wanted)
-            });
-            if matches {
+            if matches_bookmaker(&fields, bookmaker) {
                 selected.push((id, fields));
                 if selected.len() >= limit {
-                    return Ok(selected);
+                    break;
                 }
             }
         }
         match last {
             // An exclusive start (`(id`) continues after the last entry read.
             Some(last) if full => start = format!("({last}"),
-            _ => return Ok(selected),
+            _ => break,
         }
     }
+    Ok(selected)
 }
 
-/// Re-adds a dead letter's job and deletes the dead letter, atomically.
+/// Re-adds a dead letter's job and deletes the dead letter in one atomic step.
+/// KEYS: the job stream and the dead-letter stream. ARGV: the dead letter's id, then
+/// the job's field/value pairs. Returns the new job's id, or nil when the dead letter
+/// is gone (retried or purged by another command), so that a job goes back only once.
 const RETRY_LUA: &str = r"
-local fields = {}
-for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
-local id = redis.call('XADD', ARGV[1], '*', unpack(fields))
-redis.call('XDEL', ARGV[2], ARGV[3 + #fields])
+if #redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1]) == 0 then return false end
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+redis.call('XDEL', KEYS[2], ARGV[1])
 return id
+";
+
+/// Deletes the dead-letter stream and returns how many entries it had, atomically, so
+/// the count printed is the count deleted.
+const PURGE_LUA: &str = r"
+local count = redis.call('XLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return count
 ";
 
 /// The job fields a retry copies back; the dead letter's own fields stay behind.
@@ -373,58 +390,9 @@ pub(crate) async fn dead(command: DeadCommand) -> anyhow::Result<ExitCode> {
             let letters = if all {
                 all_dead_letters(&client, &dead_stream, bookmaker.as_deref(), usize::MAX).await?
             } else {
-                let mut letters = Vec::new();
-                for id in &ids {
-                    let found = client
-                        .xrange::<RawEntries, _, _, _>(
-                            &dead_stream,
-                            id.as_str(),
-                            id.as_str(),
-                            Some(1),
-                        )
-                        .await?;
-                    match found.into_iter().next() {
-                        Some(letter) => letters.push(letter),
-                        None => bail!("dead letter {id} not found in {dead_stream}"),
-                    }
-                }
-                letters
+                named_dead_letters(&client, &dead_stream, &ids, bookmaker.as_deref()).await?
             };
-            let bar = progress_bar(letters.len() as u64, "retry");
-            let mut retried = 0;
-            for (id, fields) in &letters {
-                let job: Vec<&(String, String)> = fields
-                    .iter()
-                    .filter(|(key, _)| JOB_FIELDS.contains(&key.as_str()))
-                    .collect();
-                if !job.iter().any(|(key, _)| key == "event")
-                    || !job.iter().any(|(key, _)| key == "bookmaker")
-                {
-                    eprintln!(
-                        "skipped {id}: the dead letter has no bookmaker or event field to retry"
-                    );
-                    continue;
-                }
-                let mut args: Vec<String> = vec![stream.clone(), dead_stream.clone()];
-                for (key, value) in job {
-                    args.push(key.clone());
-                    args.push(value.clone());
-                }
-                args.push(id.clone());
-                let new_id: String = client.eval(RETRY_LUA, Vec::<String>::new(), args).await?;
-                writeln!(out, "{id} -> {new_id}")?;
-                retried += 1;
-                if let Some(bar) = &bar {
-                    bar.inc(1);
-                }
-            }
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-            eprintln!(
-                "retried {retried} of {} dead letters onto {stream}",
-                letters.len()
-            );
+            retry(&client, &stream, &dead_stream, &letters, &mut out).await?;
         }
         DeadCommand::Purge { yes } => {
             let count: u64 = client.xlen(&dead_stream).await?;
@@ -444,11 +412,109 @@ pub(crate) async fn dead(command: DeadCommand) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::FAILURE);
                 }
             }
-            let _: i64 = client.del(&dead_stream).await?;
+            let count: u64 = Script::from_lua(PURGE_LUA)
+                .evalsha_with_reload(&client, vec![dead_stream.as_str()], Vec::<String>::new())
+                .await?;
             writeln!(out, "purged {count} dead letters from {dead_stream}")?;
         }
     }
     out.flush()?;
     let _ = client.quit().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the dead letters named by `ids`, in that order, skipping those whose bookmaker
+/// is not `bookmaker`.
+///
+/// # Errors
+///
+/// Returns an error when an id is not in the dead-letter stream, before anything is
+/// retried.
+async fn named_dead_letters(
+    client: &Client,
+    dead_stream: &str,
+    ids: &[String],
+    bookmaker: Option<&str>,
+) -> anyhow::Result<RawEntries> {
+    let mut letters = Vec::new();
+    for id in ids {
+        let found = client
+            .xrange::<RawEntries, _, _, _>(dead_stream, id.as_str(), id.as_str(), Some(1))
+            .await
+            .with_context(|| {
+                format!("cannot read dead letter {id:?}; ids look like 1733312345678-0")
+            })?;
+        let Some((found_id, fields)) = found.into_iter().next() else {
+            bail!("dead letter {id} not found in {dead_stream}");
+        };
+        if matches_bookmaker(&fields, bookmaker) {
+            letters.push((found_id, fields));
+        } else {
+            eprintln!(
+                "skipped {found_id}: its bookmaker is not {}",
+                bookmaker.unwrap_or_default()
+            );
+        }
+    }
+    Ok(letters)
+}
+
+/// Puts each dead letter's job back on `stream`, printing `<dead id> -> <job id>`.
+async fn retry(
+    client: &Client,
+    stream: &str,
+    dead_stream: &str,
+    letters: &RawEntries,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let script = Script::from_lua(RETRY_LUA);
+    let bar = progress_bar(letters.len() as u64, "retry");
+    // Notes go around the bar, which would otherwise draw over them.
+    let note = |message: String| match &bar {
+        Some(bar) => bar.suspend(|| eprintln!("{message}")),
+        None => eprintln!("{message}"),
+    };
+    let mut retried = 0;
+    for (id, fields) in letters {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+        let job: Vec<&(String, String)> = fields
+            .iter()
+            .filter(|(key, _)| JOB_FIELDS.contains(&key.as_str()))
+            .collect();
+        let has = |name: &str| job.iter().any(|(key, _)| key == name);
+        if !has("bookmaker") || !has("event") {
+            note(format!(
+                "skipped {id}: the dead letter has no bookmaker or event field to retry"
+            ));
+            continue;
+        }
+        let mut args: Vec<&str> = vec![id.as_str()];
+        for (key, value) in job {
+            args.push(key);
+            args.push(value);
+        }
+        let new_id: Option<String> = script
+            .evalsha_with_reload(client, vec![stream, dead_stream], args)
+            .await
+            .with_context(|| format!("retrying dead letter {id} failed"))?;
+        match new_id {
+            Some(new_id) => {
+                writeln!(out, "{id} -> {new_id}")?;
+                retried += 1;
+            }
+            None => note(format!(
+                "skipped {id}: another command retried or purged it meanwhile"
+            )),
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    eprintln!(
+        "retried {retried} of {} dead letters onto {stream}",
+        letters.len()
+    );
+    Ok(())
 }

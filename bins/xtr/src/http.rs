@@ -18,14 +18,20 @@ struct Endpoints {
     observability: Observability,
     /// The loop is alive while it made progress within this time.
     liveness_timeout: Duration,
+    /// Stop signal, after which the worker is draining.
+    shutdown: Shutdown,
 }
 
-/// Serves the endpoints on `addr` until the stop signal.
+/// Serves the endpoints on `addr` until the process exits.
+///
+/// The stop signal does not end them, because `/readyz` must return "draining" while
+/// the in-flight batch finishes. The task ends when `xtr worker` returns and its
+/// runtime shuts down.
 pub(crate) async fn serve(
     addr: SocketAddr,
     observability: Observability,
     liveness_timeout: Duration,
-    mut shutdown: Shutdown,
+    shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -38,9 +44,9 @@ pub(crate) async fn serve(
         .with_state(Endpoints {
             observability,
             liveness_timeout,
+            shutdown,
         });
     axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.wait().await })
         .await
         .context("the HTTP endpoint server failed")
 }
@@ -71,7 +77,14 @@ async fn healthz(State(endpoints): State<Endpoints>) -> impl IntoResponse {
 }
 
 async fn readyz(State(endpoints): State<Endpoints>) -> impl IntoResponse {
-    match endpoints.observability.health.not_ready_reason() {
+    // The signal counts at once, because the loop marks itself draining only at its
+    // next step, which can come after a whole slow batch.
+    let reason = if endpoints.shutdown.is_triggered() {
+        Some("draining")
+    } else {
+        endpoints.observability.health.not_ready_reason()
+    };
+    match reason {
         None => (StatusCode::OK, "ready\n".to_owned()),
         Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -119,11 +132,23 @@ async fn get_status(addr: SocketAddr, path: &str) -> anyhow::Result<u16> {
         .with_context(|| format!("cannot connect to {addr}"))?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
-    let mut head = [0u8; 64];
-    let read = stream.read(&mut head).await?;
-    let line = std::str::from_utf8(&head[..read]).unwrap_or("");
-    line.split_whitespace()
-        .nth(1)
+    // The status line may arrive in several reads, and 256 bytes fit any real one.
+    let mut head = Vec::with_capacity(256);
+    let mut buffer = [0u8; 256];
+    while !head.contains(&b'\n') && head.len() < 256 {
+        let read = stream.read(&mut buffer).await?;
+        if read == 0 {
+            break;
+        }
+        head.extend_from_slice(&buffer[..read]);
+    }
+    let end = head
+        .iter()
+        .position(|&byte| byte == b'\n')
+        .unwrap_or(head.len());
+    let line = std::str::from_utf8(&head[..end]).unwrap_or("");
+    line.strip_prefix("HTTP/")
+        .and_then(|rest| rest.split_whitespace().nth(1))
         .and_then(|code| code.parse().ok())
         .with_context(|| format!("not an HTTP response from {addr}"))
 }

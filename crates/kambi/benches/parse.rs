@@ -1,16 +1,16 @@
 //! Parse rate of the Kambi extractor against a plain scan of the same bytes.
 //!
 //! For each fixture and each recording found under `XTR_REALDATA`, one group holds a
-//! `scan` bench (`serde_json` into `IgnoredAny`, the floor of any JSON parse) and a
-//! `parse` bench (the extractor's `parse` with every market kind), both reported in bytes
-//! per second.
+//! `scan` bench (`serde_json` into `IgnoredAny`, the floor of any JSON parse), a `parse`
+//! bench (the extractor's `parse` with every market kind) and a `parse_btts` bench (btts
+//! alone, as the default worker type requests), all reported in bytes per second.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde::de::IgnoredAny;
 use std::hint::black_box;
 use xtr_core::config::Settings;
 use xtr_core::conformance::{read_realdata, unwrap_recording};
-use xtr_core::{Extractor, MarketSet, Registry};
+use xtr_core::{Extractor, MarketKind, MarketSet, Registry};
 use xtr_kambi::fixtures::FIXTURES;
 
 /// Recordings benchmarked when present, relative to `XTR_REALDATA`.
@@ -38,6 +38,16 @@ fn bench_input(c: &mut Criterion, extractor: &dyn Extractor, name: &str, bodies:
         b.iter(|| {
             let events = extractor
                 .parse(black_box(bodies), markets)
+                .expect("Kambi body");
+            black_box(events);
+        });
+    });
+    // The default worker type (btts-worker) requests btts alone.
+    let btts = MarketSet::from_kinds(&[MarketKind::Btts]);
+    group.bench_function("parse_btts", |b| {
+        b.iter(|| {
+            let events = extractor
+                .parse(black_box(bodies), btts)
                 .expect("Kambi body");
             black_box(events);
         });

@@ -1,27 +1,27 @@
-//! Kambi's offering schema and its mapping into the normalized model.
+//! The mapping of Kambi's offering bodies into the normalized model.
 //!
 //! A bet-offer body is `{betOffers: [...], events: [...]}`. Each bet offer names its
 //! market by `criterion` (`id` and `englishLabel`), its shape by `betOfferType.id` and
 //! its event by `eventId`. Prices (`odds`) and lines (`line`) are integers in
 //! thousandths. Listings (`listView`) put events under `events[]`, each either a flat
 //! event or `{event: {...}, betOffers: [...]}`.
-//!
-//! Parsing is two-staged for speed: the offers are read with borrowed fields while each
-//! offer's `outcomes` stay unparsed as a [`RawValue`]; only offers whose criterion maps to
-//! a requested kind have their outcomes parsed.
 
-use std::borrow::Cow;
+mod criteria;
+mod schema;
+
 use std::collections::HashMap;
-use std::fmt;
 
-use compact_str::{CompactString, ToCompactString};
-use serde::Deserialize;
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use compact_str::CompactString;
+use serde::de::DeserializeSeed;
 use xtr_core::error::Context;
 use xtr_core::{
     Error, Event, EventMarkets, Line, Market, MarketKey, MarketKind, MarketSet, Outcome,
-    OutcomeName, OutcomeStatus, Period, Price, Result, Timestamp,
+    OutcomeName, OutcomeStatus, Price, Result, Timestamp,
+};
+
+use criteria::Family;
+use schema::{
+    BodySeed, EventEntry, KeptOffer, Listing, OutcomeType, RawOutcome, Text, read_offers,
 };
 
 /// The operation named in errors of [`parse_bet_offers`].
@@ -39,395 +39,33 @@ const ONE: i64 = 1000;
 /// A quarter goal in thousandths, the step of every asian line.
 const QUARTER_GOAL: i64 = 250;
 
-// ---------------------------------------------------------------------------------------
-// Schema
-// ---------------------------------------------------------------------------------------
-
-/// A bet-offer body, or a listing body when it has only `events`.
-#[derive(Deserialize)]
-struct Body<'a> {
-    #[serde(borrow, rename = "betOffers")]
-    bet_offers: Option<Vec<BetOffer<'a>>>,
-    #[serde(borrow)]
-    events: Option<Vec<EventEntry<'a>>>,
-    #[serde(borrow)]
-    error: Option<ApiError<'a>>,
+/// Checks that a body is UTF-8 once, so that serde_json reads it as text and does not
+/// check each string it parses again.
+fn body_text(context: impl Fn() -> Context, body: &[u8]) -> Result<&str> {
+    std::str::from_utf8(body).map_err(|error| Error::Malformed {
+        context: context(),
+        detail: format!("the body is not UTF-8: {error}"),
+    })
 }
 
-/// Kambi's error object, `{"error": {"status": 404, "message": "..."}}`.
-#[derive(Deserialize)]
-struct ApiError<'a> {
-    status: Option<u16>,
-    #[serde(borrow)]
-    message: Option<Cow<'a, str>>,
-}
-
-/// A listing body: `{events: [...]}`.
-#[derive(Deserialize)]
-struct Listing<'a> {
-    #[serde(borrow)]
-    events: Vec<EventEntry<'a>>,
-}
-
-/// One bet offer: a market of one event with one line.
-#[derive(Deserialize)]
-struct BetOffer<'a> {
-    id: u64,
-    #[serde(rename = "eventId")]
-    event_id: u64,
-    #[serde(borrow)]
-    criterion: Option<Criterion<'a>>,
-    #[serde(rename = "betOfferType")]
-    offer_type: Option<OfferType>,
-    /// Parsed only when the criterion maps to a requested kind.
-    #[serde(borrow)]
-    outcomes: Option<&'a RawValue>,
-    #[serde(default)]
-    suspended: bool,
-}
-
-/// The market identity of a bet offer.
-#[derive(Deserialize)]
-struct Criterion<'a> {
-    id: Option<u64>,
-    #[serde(borrow, rename = "englishLabel")]
-    english_label: Option<Cow<'a, str>>,
-}
-
-/// The shape of a bet offer (2 match, 6 over/under, 7 asian handicap, ...).
-#[derive(Deserialize)]
-struct OfferType {
-    id: Option<u32>,
-}
-
-/// One outcome of a bet offer.
-#[derive(Deserialize)]
-struct RawOutcome<'a> {
-    id: Option<u64>,
-    /// Decimal odds in thousandths; absent on some suspended outcomes.
-    odds: Option<i64>,
-    /// The outcome's line in thousandths: goals for totals, this side's handicap for
-    /// asian handicap.
-    line: Option<i64>,
-    #[serde(borrow, rename = "type")]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    participant: Option<Cow<'a, str>>,
-    #[serde(rename = "participantId")]
-    participant_id: Option<u64>,
-    #[serde(borrow)]
-    status: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "changedDate")]
-    changed_date: Option<Cow<'a, str>>,
-}
-
-/// An item of `events[]`: a flat event, or `{event, betOffers}` in listings. One struct
-/// reads both, because the wrapped form's keys (`event`, `betOffers`) never occur in a
-/// flat event.
-#[derive(Deserialize)]
-struct EventEntry<'a> {
-    id: Option<u64>,
-    #[serde(borrow, rename = "homeName")]
-    home_name: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "awayName")]
-    away_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    start: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    group: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    sport: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    state: Option<Cow<'a, str>>,
-    /// Whether `tags` holds `COMPETITION`, Kambi's mark of an outright.
-    #[serde(default, rename = "tags", deserialize_with = "has_competition_tag")]
-    outright: bool,
-    #[serde(default)]
-    participants: Vec<Participant>,
-    #[serde(borrow)]
-    event: Option<Box<EventEntry<'a>>>,
-    #[serde(borrow, default, rename = "betOffers")]
-    bet_offers: Vec<BetOffer<'a>>,
-}
-
-impl<'a> EventEntry<'a> {
-    /// Returns the event itself: the inner `event` of a wrapped item, else the item.
-    fn event(&self) -> &EventEntry<'a> {
-        self.event.as_deref().unwrap_or(self)
-    }
-
-    /// Returns whether the entry is a match: not tagged `COMPETITION`, with two teams.
-    fn is_match(&self) -> bool {
-        !self.outright && self.home_name.is_some() && self.away_name.is_some()
-    }
-}
-
-/// A team of an event.
-#[derive(Deserialize)]
-struct Participant {
-    #[serde(rename = "participantId")]
-    id: Option<u64>,
-    #[serde(default)]
-    home: bool,
-}
-
-/// Reads `tags` as whether it contains `COMPETITION`, without collecting the tags.
-fn has_competition_tag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    struct TagsVisitor;
-
-    impl<'de> Visitor<'de> for TagsVisitor {
-        type Value = bool;
-
-        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-            formatter.write_str("a list of tags")
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
-            Ok(false)
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-            let mut found = false;
-            while let Some(tag) = seq.next_element::<Cow<'de, str>>()? {
-                found |= tag == "COMPETITION";
-            }
-            Ok(found)
+/// Writes a Kambi id in decimal. Ids have at most 20 digits, so the text is stored
+/// inline in the `CompactString` without an allocation.
+fn id_text(id: u64) -> CompactString {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = id;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
         }
     }
-
-    deserializer.deserialize_any(TagsVisitor)
+    // Only ASCII digits were written.
+    let text = std::str::from_utf8(&digits[start..]).unwrap_or_default();
+    CompactString::new(text)
 }
-
-// ---------------------------------------------------------------------------------------
-// Market identity
-// ---------------------------------------------------------------------------------------
-
-/// A group of Kambi criteria that map to one normalized kind (or, for goal totals, to
-/// one of two kinds depending on the lines).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Family {
-    Btts,
-    MatchResult,
-    /// "Total Goals": `total_goals` when every line of the criterion is a half goal,
-    /// else `asian_total`.
-    GoalTotals,
-    /// "Asian Total": always `asian_total`.
-    AsianTotals,
-    AsianHandicap,
-    DrawNoBet,
-    DoubleChance,
-}
-
-impl Family {
-    /// Returns whether a bet offer of this `betOfferType.id` has the family's shape.
-    fn accepts(self, offer_type: u32) -> bool {
-        match self {
-            Family::Btts => offer_type == 18,
-            Family::MatchResult | Family::DrawNoBet => offer_type == 2,
-            Family::GoalTotals | Family::AsianTotals => matches!(offer_type, 6 | 21),
-            Family::AsianHandicap => offer_type == 7,
-            Family::DoubleChance => offer_type == 12,
-        }
-    }
-
-    /// Returns whether any kind the family can produce is in `markets`.
-    fn is_requested(self, markets: MarketSet) -> bool {
-        match self {
-            Family::Btts => markets.contains(MarketKind::Btts),
-            Family::MatchResult => markets.contains(MarketKind::MatchResult),
-            Family::GoalTotals => {
-                markets.contains(MarketKind::TotalGoals) || markets.contains(MarketKind::AsianTotal)
-            }
-            Family::AsianTotals => markets.contains(MarketKind::AsianTotal),
-            Family::AsianHandicap => markets.contains(MarketKind::AsianHandicap),
-            Family::DrawNoBet => markets.contains(MarketKind::DrawNoBet),
-            Family::DoubleChance => markets.contains(MarketKind::DoubleChance),
-        }
-    }
-}
-
-/// A Kambi market the extractor maps.
-struct CriterionSpec {
-    /// `criterion.englishLabel`, compared ignoring ASCII case.
-    label: &'static str,
-    /// `criterion.id` as seen in Kambi's football offering, when known.
-    id: Option<u64>,
-    family: Family,
-    period: Period,
-}
-
-const fn spec(
-    label: &'static str,
-    id: Option<u64>,
-    family: Family,
-    period: Period,
-) -> CriterionSpec {
-    CriterionSpec {
-        label,
-        id,
-        family,
-        period,
-    }
-}
-
-/// Every criterion the extractor maps. Labels are exact: "Both Teams to Score in both
-/// halves", "Draw and both teams to score", "Total Goals by <team>", "Total Corners",
-/// "Handicap" (two-way, type 1) and "First Goal. No Goal, No Bet" match no entry.
-const CRITERIA: &[CriterionSpec] = &[
-    spec(
-        "Both Teams To Score",
-        Some(1001642858),
-        Family::Btts,
-        Period::FullTime,
-    ),
-    spec(
-        "Both Teams To Score - 1st Half",
-        Some(1001642863),
-        Family::Btts,
-        Period::FirstHalf,
-    ),
-    spec(
-        "Both Teams To Score - 2nd Half",
-        Some(1001642868),
-        Family::Btts,
-        Period::SecondHalf,
-    ),
-    spec(
-        "Full Time",
-        Some(1001159858),
-        Family::MatchResult,
-        Period::FullTime,
-    ),
-    spec(
-        "Half Time",
-        Some(1000316018),
-        Family::MatchResult,
-        Period::FirstHalf,
-    ),
-    spec(
-        "2nd Half",
-        Some(1001159826),
-        Family::MatchResult,
-        Period::SecondHalf,
-    ),
-    spec(
-        "Total Goals",
-        Some(1001159926),
-        Family::GoalTotals,
-        Period::FullTime,
-    ),
-    spec(
-        "Total Goals - 1st Half",
-        Some(1001159532),
-        Family::GoalTotals,
-        Period::FirstHalf,
-    ),
-    spec(
-        "Total Goals - 2nd Half",
-        Some(1001243173),
-        Family::GoalTotals,
-        Period::SecondHalf,
-    ),
-    spec(
-        "Asian Total",
-        Some(1002244276),
-        Family::AsianTotals,
-        Period::FullTime,
-    ),
-    spec(
-        "Asian Total - 1st Half",
-        Some(1002558602),
-        Family::AsianTotals,
-        Period::FirstHalf,
-    ),
-    spec(
-        "Asian Total - 2nd Half",
-        None,
-        Family::AsianTotals,
-        Period::SecondHalf,
-    ),
-    spec(
-        "Asian Handicap",
-        Some(1002275572),
-        Family::AsianHandicap,
-        Period::FullTime,
-    ),
-    spec(
-        "Asian Handicap - 1st Half",
-        Some(1002275573),
-        Family::AsianHandicap,
-        Period::FirstHalf,
-    ),
-    spec(
-        "Asian Handicap - 2nd Half",
-        None,
-        Family::AsianHandicap,
-        Period::SecondHalf,
-    ),
-    spec(
-        "Draw No Bet",
-        Some(1001159666),
-        Family::DrawNoBet,
-        Period::FullTime,
-    ),
-    spec(
-        "Draw No Bet - 1st Half",
-        Some(1001159884),
-        Family::DrawNoBet,
-        Period::FirstHalf,
-    ),
-    spec(
-        "Draw No Bet - 2nd Half",
-        Some(1001421321),
-        Family::DrawNoBet,
-        Period::SecondHalf,
-    ),
-    spec(
-        "Double Chance",
-        Some(1001159922),
-        Family::DoubleChance,
-        Period::FullTime,
-    ),
-    spec(
-        "Double Chance - 1st Half",
-        Some(1001159668),
-        Family::DoubleChance,
-        Period::FirstHalf,
-    ),
-    spec(
-        "Double Chance - 2nd Half",
-        Some(1001421320),
-        Family::DoubleChance,
-        Period::SecondHalf,
-    ),
-];
-
-/// Finds the mapped market of a bet offer.
-///
-/// A known `criterion.id` selects its entry, unless the English label names something
-/// else; an unknown id maps by its English label alone. The offer's `betOfferType.id`
-/// must then have the entry's shape, so a label never maps an offer of another shape.
-fn classify(offer: &BetOffer<'_>) -> Option<&'static CriterionSpec> {
-    let criterion = offer.criterion.as_ref()?;
-    let label = criterion.english_label.as_deref();
-    let by_id = criterion
-        .id
-        .and_then(|id| CRITERIA.iter().find(|spec| spec.id == Some(id)));
-    let spec = match (by_id, label) {
-        (Some(spec), Some(label)) if !spec.label.eq_ignore_ascii_case(label) => return None,
-        (Some(spec), _) => spec,
-        (None, Some(label)) => CRITERIA
-            .iter()
-            .find(|spec| spec.label.eq_ignore_ascii_case(label))?,
-        (None, None) => return None,
-    };
-    let offer_type = offer.offer_type.as_ref()?.id?;
-    spec.family.accepts(offer_type).then_some(spec)
-}
-
-// ---------------------------------------------------------------------------------------
-// Mapping
-// ---------------------------------------------------------------------------------------
 
 /// What an asian handicap outcome is compared with to tell home from away.
 #[derive(Default)]
@@ -440,44 +78,40 @@ struct Teams<'a> {
 
 impl<'a> Teams<'a> {
     fn of(entry: &'a EventEntry<'a>) -> Self {
-        let participant = |home: bool| {
-            entry
-                .participants
-                .iter()
-                .find(|participant| participant.home == home)
-                .and_then(|participant| participant.id)
-        };
         Self {
-            home_id: participant(true),
-            away_id: participant(false),
-            home_name: entry.home_name.as_deref(),
-            away_name: entry.away_name.as_deref(),
+            home_id: entry.participants.home,
+            away_id: entry.participants.away,
+            home_name: entry.home_name.as_ref().map(Text::as_str),
+            away_name: entry.away_name.as_ref().map(Text::as_str),
         }
     }
 
     /// Returns the side of a team outcome: by `participantId` against the event's
     /// participants, else by `participant` against `homeName` / `awayName`.
     fn side(&self, outcome: &RawOutcome<'_>) -> Option<OutcomeName> {
-        if let (Some(id), Some(home), Some(away)) =
-            (outcome.participant_id, self.home_id, self.away_id)
-        {
-            if home != away {
-                return match id {
-                    _ if id == home => Some(OutcomeName::Home),
-                    _ if id == away => Some(OutcomeName::Away),
-                    _ => None,
-                };
+        match (outcome.participant_id, self.home_id, self.away_id) {
+            (Some(id), Some(home), Some(away)) if home != away => {
+                return side_of(id, home, away);
             }
+            _ => {}
         }
-        let name = outcome.participant.as_deref()?;
-        match (self.home_name, self.away_name) {
-            (Some(home), Some(away)) if home != away => match name {
-                _ if name == home => Some(OutcomeName::Home),
-                _ if name == away => Some(OutcomeName::Away),
-                _ => None,
-            },
+        match (outcome.participant.as_ref(), self.home_name, self.away_name) {
+            (Some(name), Some(home), Some(away)) if home != away => {
+                side_of(name.as_str(), home, away)
+            }
             _ => None,
         }
+    }
+}
+
+/// Returns whether `team` is the home or the away team, if either.
+fn side_of<T: PartialEq + Copy>(team: T, home: T, away: T) -> Option<OutcomeName> {
+    if team == home {
+        Some(OutcomeName::Home)
+    } else if team == away {
+        Some(OutcomeName::Away)
+    } else {
+        None
     }
 }
 
@@ -488,21 +122,19 @@ fn outcome_name(
     outcome: &RawOutcome<'_>,
     teams: &Teams<'_>,
 ) -> Option<OutcomeName> {
-    if family == Family::AsianHandicap {
-        return teams.side(outcome);
-    }
-    let kind = outcome.kind.as_deref()?;
-    let name = match (family, kind) {
-        (Family::Btts, "OT_YES") => OutcomeName::Yes,
-        (Family::Btts, "OT_NO") => OutcomeName::No,
-        (Family::MatchResult | Family::DrawNoBet, "OT_ONE") => OutcomeName::Home,
-        (Family::MatchResult, "OT_CROSS") => OutcomeName::Draw,
-        (Family::MatchResult | Family::DrawNoBet, "OT_TWO") => OutcomeName::Away,
-        (Family::GoalTotals | Family::AsianTotals, "OT_OVER") => OutcomeName::Over,
-        (Family::GoalTotals | Family::AsianTotals, "OT_UNDER") => OutcomeName::Under,
-        (Family::DoubleChance, "OT_ONE_OR_CROSS") => OutcomeName::HomeOrDraw,
-        (Family::DoubleChance, "OT_CROSS_OR_TWO") => OutcomeName::DrawOrAway,
-        (Family::DoubleChance, "OT_ONE_OR_TWO") => OutcomeName::HomeOrAway,
+    use OutcomeType as T;
+    let name = match (family, outcome.kind) {
+        (Family::AsianHandicap, _) => return teams.side(outcome),
+        (Family::Btts, T::Yes) => OutcomeName::Yes,
+        (Family::Btts, T::No) => OutcomeName::No,
+        (Family::MatchResult | Family::DrawNoBet, T::One) => OutcomeName::Home,
+        (Family::MatchResult, T::Cross) => OutcomeName::Draw,
+        (Family::MatchResult | Family::DrawNoBet, T::Two) => OutcomeName::Away,
+        (Family::GoalTotals | Family::AsianTotals, T::Over) => OutcomeName::Over,
+        (Family::GoalTotals | Family::AsianTotals, T::Under) => OutcomeName::Under,
+        (Family::DoubleChance, T::OneOrCross) => OutcomeName::HomeOrDraw,
+        (Family::DoubleChance, T::CrossOrTwo) => OutcomeName::DrawOrAway,
+        (Family::DoubleChance, T::OneOrTwo) => OutcomeName::HomeOrAway,
         _ => return None,
     };
     Some(name)
@@ -511,6 +143,8 @@ fn outcome_name(
 /// A mapped bet offer, before goal totals are split into `total_goals` and
 /// `asian_total` by the lines of their whole criterion.
 struct Candidate {
+    /// Index of the event's entry in the output.
+    slot: usize,
     criterion_id: Option<u64>,
     family: Family,
     /// The market's line in Kambi's thousandths.
@@ -518,76 +152,48 @@ struct Candidate {
     market: Market,
 }
 
-/// Maps one bet offer whose criterion is `spec`, or returns `None` when its outcomes do
-/// not form a complete market with one valid line.
-///
-/// # Errors
-///
-/// Returns [`Error::Malformed`] when the outcomes are not Kambi outcomes.
+/// Maps one kept bet offer, or returns `None` when its outcomes do not form a complete
+/// market with one valid line.
 fn map_offer(
-    bookmaker: &'static str,
-    offer: &BetOffer<'_>,
-    spec: &CriterionSpec,
+    offer: &KeptOffer,
+    raw: &[RawOutcome<'_>],
+    slot: usize,
     teams: &Teams<'_>,
-) -> Result<Option<Candidate>> {
-    let Some(raw) = offer.outcomes else {
-        return Ok(None);
-    };
-    let parsed: Vec<RawOutcome<'_>> = serde_json::from_str(raw.get())
-        .map_err(|error| Error::malformed(Context::new(bookmaker, PARSE_OFFERS), &error))?;
-
-    let kind = match spec.family {
-        Family::Btts => MarketKind::Btts,
-        Family::MatchResult => MarketKind::MatchResult,
-        // Corrected per criterion once every offer of the event has been read.
-        Family::GoalTotals => MarketKind::TotalGoals,
-        Family::AsianTotals => MarketKind::AsianTotal,
-        Family::AsianHandicap => MarketKind::AsianHandicap,
-        Family::DrawNoBet => MarketKind::DrawNoBet,
-        Family::DoubleChance => MarketKind::DoubleChance,
-    };
+) -> Option<Candidate> {
+    if offer.overflow {
+        return None;
+    }
+    let family = offer.spec.family;
+    let kind = family.kind();
     let mut line: Option<i64> = None;
-    let mut changed_at: Option<Timestamp> = None;
-    let mut outcomes = Vec::with_capacity(parsed.len());
-    for outcome in &parsed {
-        let Some(name) = outcome_name(spec.family, outcome, teams) else {
-            return Ok(None);
-        };
+    let mut outcomes = Vec::with_capacity(kind.outcomes().len());
+    for outcome in raw {
+        let name = outcome_name(family, outcome, teams)?;
         if kind.has_line() {
             // Totals carry the goals line on each outcome; asian handicap carries each
             // side's own handicap, so the away side's is negated into the home line.
-            let Some(own) = outcome.line else {
-                return Ok(None);
-            };
+            let own = outcome.line?;
             let home_line = if name == OutcomeName::Away { -own } else { own };
             if line.is_some_and(|seen| seen != home_line) {
-                return Ok(None);
+                return None;
             }
             line = Some(home_line);
         }
-        if let Some(time) = outcome
-            .changed_date
-            .as_deref()
-            .and_then(|text| Timestamp::parse(text).ok())
-        {
-            changed_at = changed_at.max(Some(time));
-        }
         outcomes.push(map_outcome(name, outcome, offer.suspended));
     }
+    if line.is_some_and(|value| !valid_line(family, value)) {
+        return None;
+    }
 
-    let line = match line {
-        Some(value) if !valid_line(spec.family, value) => return Ok(None),
-        other => other,
-    };
     let mut market = Market {
         key: MarketKey {
             kind,
-            period: spec.period,
+            period: offer.spec.period,
             line: line.map(|value| Line::from_scaled(value, SCALE)),
         },
-        id: Some(offer.id.to_compact_string()),
+        id: Some(id_text(offer.id)),
         outcomes,
-        changed_at,
+        changed_at: latest_change(raw.iter()),
     };
     market.sort_outcomes();
     let complete = market
@@ -595,15 +201,13 @@ fn map_offer(
         .iter()
         .map(|outcome| outcome.outcome)
         .eq(kind.outcomes().iter().copied());
-    if !complete {
-        return Ok(None);
-    }
-    Ok(Some(Candidate {
-        criterion_id: offer.criterion.as_ref().and_then(|criterion| criterion.id),
-        family: spec.family,
+    complete.then_some(Candidate {
+        slot,
+        criterion_id: offer.criterion_id,
+        family,
         line,
         market,
-    }))
+    })
 }
 
 /// Builds an outcome. Anything but an `OPEN` outcome of an open offer is suspended, and
@@ -613,14 +217,28 @@ fn map_outcome(name: OutcomeName, outcome: &RawOutcome<'_>, offer_suspended: boo
         .odds
         .filter(|odds| *odds > ONE)
         .map(|odds| Price::from_scaled(odds, SCALE));
-    let open = !offer_suspended && outcome.status.as_deref() == Some("OPEN") && price.is_some();
-    let status = if open {
+    let status = if outcome.open && !offer_suspended && price.is_some() {
         OutcomeStatus::Open
     } else {
         OutcomeStatus::Suspended
     };
-    let id = outcome.id.map(|id| id.to_compact_string());
+    let id = outcome.id.map(id_text);
     Outcome::new(name, price, status, id)
+}
+
+/// Returns the latest `changedDate` of the outcomes.
+///
+/// Kambi writes UTC times as `2021-05-30T07:08:09Z`, whose text order is time order, so
+/// only the latest is parsed; any other form makes every time parsed.
+fn latest_change<'o, 'a: 'o>(
+    outcomes: impl Iterator<Item = &'o RawOutcome<'a>> + Clone,
+) -> Option<Timestamp> {
+    let texts = outcomes.filter_map(|outcome| outcome.changed_date.as_ref().map(Text::as_str));
+    let canonical = |text: &str| text.len() == "2021-05-30T07:08:09Z".len() && text.ends_with('Z');
+    if texts.clone().all(canonical) {
+        return texts.max().and_then(|text| Timestamp::parse(text).ok());
+    }
+    texts.filter_map(|text| Timestamp::parse(text).ok()).max()
 }
 
 /// Returns whether a line in thousandths is one the family's kinds can carry: goal
@@ -635,11 +253,10 @@ fn is_half_goal(line: i64) -> bool {
     line.rem_euclid(ONE) == ONE / 2
 }
 
-/// The markets being collected for one event.
+/// An event of the output and the teams its asian handicap outcomes are matched with.
 struct Slot<'a> {
     event: Event,
     teams: Teams<'a>,
-    candidates: Vec<Candidate>,
 }
 
 /// Builds the normalized event of an `events[]` entry; `None` without an id.
@@ -647,56 +264,78 @@ fn build_event(entry: &EventEntry<'_>) -> Option<Event> {
     let id = entry.id?;
     // An outright names no away team, and an event names both teams or neither.
     let (home, away) = match (&entry.home_name, &entry.away_name) {
-        (Some(home), Some(away)) => (Some(home.to_string()), Some(away.to_string())),
+        (Some(home), Some(away)) => (
+            Some(home.as_str().to_owned()),
+            Some(away.as_str().to_owned()),
+        ),
         _ => (None, None),
     };
+    let sport = entry.sport.as_ref().map(|sport| {
+        sport
+            .as_str()
+            .chars()
+            .map(|c| c.to_ascii_lowercase())
+            .collect::<CompactString>()
+    });
     Some(Event {
-        id: id.to_compact_string(),
-        sport: entry.sport.as_deref().map(|sport| {
-            sport
-                .chars()
-                .map(|c| c.to_ascii_lowercase())
-                .collect::<CompactString>()
-        }),
-        competition: entry.group.as_deref().map(str::to_owned),
+        id: id_text(id),
+        sport,
+        competition: entry.group.as_ref().map(|group| group.as_str().to_owned()),
         home,
         away,
         start: entry
             .start
-            .as_deref()
-            .and_then(|text| Timestamp::parse(text).ok()),
-        live: entry.state.as_deref() == Some("STARTED"),
+            .as_ref()
+            .and_then(|text| Timestamp::parse(text.as_str()).ok()),
+        live: entry
+            .state
+            .as_ref()
+            .is_some_and(|state| state.as_str() == "STARTED"),
     })
 }
 
 /// Parses one Kambi bet-offer body into the markets of each event it describes.
 ///
 /// Every event of `events[]` gets an entry, in order, even without mapped markets; bet
-/// offers of an event that `events[]` lacks (or a body without `events[]`) get an entry
-/// with only the id from `eventId`. Listing bodies (`events[]` of `{event, betOffers}`)
-/// are read the same way. Markets are sorted by key; where two offers give the same key,
-/// the first in the body is kept. Kinds outside `markets` are left out.
+/// offers of an event that `events[]` lacks (or a body without `events[]`) give an
+/// entry with only the id from `eventId`. Listing bodies (`events[]` of
+/// `{event, betOffers}`) are read the same way. Markets are sorted by key; where two
+/// offers give the same key, the first in the body is kept. Kinds outside `markets` are
+/// left out.
+///
+/// Markets map by `criterion.id` and `criterion.englishLabel`, checked against the
+/// offer's `betOfferType.id`: "Both Teams To Score" (and its halves) is btts, "Full
+/// Time" / "Half Time" / "2nd Half" are 1x2, "Total Goals" (and its halves) is
+/// total goals unless the criterion offers a quarter or whole line, "Asian Total" is
+/// asian total, "Asian Handicap" (type 7) is asian handicap with the home team's line,
+/// and "Draw No Bet" and "Double Chance" map to their kinds. Combinations, team totals,
+/// corners, cards and the two-way "Handicap" are left out.
 ///
 /// # Errors
 ///
-/// Returns [`Error::Malformed`] when the body is not JSON in Kambi's schema, has neither
-/// `betOffers` nor `events`, or is Kambi's error object.
+/// Returns [`Error::Malformed`] when the body is not UTF-8 JSON in Kambi's schema, has
+/// neither `betOffers` nor `events`, or is Kambi's error object.
 pub fn parse_bet_offers(
     bookmaker: &'static str,
     body: &[u8],
     markets: MarketSet,
 ) -> Result<Vec<EventMarkets>> {
     let context = || Context::new(bookmaker, PARSE_OFFERS);
-    let body: Body<'_> =
-        serde_json::from_slice(body).map_err(|error| Error::malformed(context(), &error))?;
-    if body.bet_offers.is_none() && body.events.is_none() {
+    let malformed = |error: serde_json::Error| Error::malformed(context(), &error);
+    let text = body_text(context, body)?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let mut body = BodySeed { markets }
+        .deserialize(&mut deserializer)
+        .map_err(malformed)?;
+    deserializer.end().map_err(malformed)?;
+    if !body.has_offers && body.events.is_none() {
         let detail = match &body.error {
             Some(error) => format!(
                 "Kambi returned an error (status {}): {}",
                 error
                     .status
-                    .map_or_else(|| "none".to_owned(), |s| s.to_string()),
-                error.message.as_deref().unwrap_or("no message")
+                    .map_or_else(|| "none".to_owned(), |status| status.to_string()),
+                error.message.as_ref().map_or("no message", Text::as_str)
             ),
             None => "expected a Kambi body with betOffers or events".to_owned(),
         };
@@ -707,84 +346,90 @@ pub fn parse_bet_offers(
     }
 
     let entries = body.events.as_deref().unwrap_or_default();
+    for entry in entries {
+        if let Some(raw) = entry.bet_offers {
+            read_offers(raw.get(), markets, &mut body.offers).map_err(malformed)?;
+        }
+    }
+
     let mut slots: Vec<Slot<'_>> = Vec::with_capacity(entries.len() + 1);
     let mut slot_of: HashMap<u64, usize> = HashMap::with_capacity(entries.len() + 1);
     for entry in entries {
         let inner = entry.event();
-        let Some(event) = build_event(inner) else {
+        let (Some(id), Some(event)) = (inner.id, build_event(inner)) else {
             continue;
         };
-        if let Some(id) = inner.id {
-            slot_of.entry(id).or_insert(slots.len());
-        }
+        slot_of.entry(id).or_insert(slots.len());
         slots.push(Slot {
             event,
             teams: Teams::of(inner),
-            candidates: Vec::new(),
         });
     }
-
-    let top_level = body.bet_offers.as_deref().unwrap_or_default();
-    let wrapped = entries.iter().flat_map(|entry| entry.bet_offers.iter());
-    for offer in top_level.iter().chain(wrapped) {
-        // Every event the body has offers of gets an entry, whatever the kinds requested.
-        let index = *slot_of.entry(offer.event_id).or_insert_with(|| {
+    // Every event the body has offers of gets an entry, whatever the kinds requested.
+    for &event_id in &body.offers.event_ids {
+        slot_of.entry(event_id).or_insert_with(|| {
             slots.push(Slot {
-                event: Event::with_id(offer.event_id.to_compact_string()),
+                event: Event::with_id(id_text(event_id)),
                 teams: Teams::default(),
-                candidates: Vec::new(),
             });
             slots.len() - 1
         });
-        let Some(spec) = classify(offer).filter(|spec| spec.family.is_requested(markets)) else {
-            continue;
-        };
-        let slot = &mut slots[index];
-        if let Some(candidate) = map_offer(bookmaker, offer, spec, &slot.teams)? {
-            slot.candidates.push(candidate);
-        }
     }
 
-    Ok(slots
+    let mut candidates = Vec::with_capacity(body.offers.kept.len());
+    for offer in &body.offers.kept {
+        let Some(&slot) = slot_of.get(&offer.event_id) else {
+            continue;
+        };
+        let raw = body.offers.outcomes_of(offer);
+        candidates.extend(map_offer(offer, raw, slot, &slots[slot].teams));
+    }
+
+    let mut events: Vec<EventMarkets> = slots
         .into_iter()
         .map(|slot| EventMarkets {
             event: slot.event,
-            markets: finish_markets(slot.candidates, markets),
+            markets: Vec::new(),
         })
-        .collect())
+        .collect();
+    for (slot, market) in finish_markets(candidates, markets) {
+        events[slot].markets.push(market);
+    }
+    Ok(events)
 }
 
-/// Splits goal totals by their criterion's lines, keeps the requested kinds, sorts the
-/// markets by key and drops later duplicates of a key.
-fn finish_markets(mut candidates: Vec<Candidate>, markets: MarketSet) -> Vec<Market> {
+/// Splits goal totals by their criterion's lines, keeps the requested kinds, and
+/// returns the markets with their event's index, sorted by event and key, without
+/// later duplicates of a key.
+fn finish_markets(mut candidates: Vec<Candidate>, markets: MarketSet) -> Vec<(usize, Market)> {
     // A "Total Goals" criterion that offers any quarter or whole line is an asian total
     // in all its lines, so the decision needs every offer of the criterion.
-    let mut asian_criteria: Vec<Option<u64>> = Vec::new();
+    let mut asian_criteria: Vec<(usize, Option<u64>)> = Vec::new();
     for candidate in &candidates {
+        let criterion = (candidate.slot, candidate.criterion_id);
         let non_half = candidate.line.is_some_and(|line| !is_half_goal(line));
         if candidate.family == Family::GoalTotals
             && non_half
-            && !asian_criteria.contains(&candidate.criterion_id)
+            && !asian_criteria.contains(&criterion)
         {
-            asian_criteria.push(candidate.criterion_id);
+            asian_criteria.push(criterion);
         }
     }
     for candidate in &mut candidates {
-        if candidate.family == Family::GoalTotals
-            && asian_criteria.contains(&candidate.criterion_id)
-        {
+        let criterion = (candidate.slot, candidate.criterion_id);
+        if candidate.family == Family::GoalTotals && asian_criteria.contains(&criterion) {
             candidate.market.key.kind = MarketKind::AsianTotal;
         }
     }
 
-    let mut result: Vec<Market> = candidates
+    let mut result: Vec<(usize, Market)> = candidates
         .into_iter()
-        .map(|candidate| candidate.market)
-        .filter(|market| markets.contains(market.key.kind))
+        .filter(|candidate| markets.contains(candidate.market.key.kind))
+        .map(|candidate| (candidate.slot, candidate.market))
         .collect();
     // Stable, so the first offer of a key in the body stays first and is the one kept.
-    result.sort_by_key(|market| market.key);
-    result.dedup_by_key(|market| market.key);
+    result.sort_by_key(|(slot, market)| (*slot, market.key));
+    result.dedup_by_key(|(slot, market)| (*slot, market.key));
     result
 }
 
@@ -793,10 +438,12 @@ fn finish_markets(mut candidates: Vec<Candidate>, markets: MarketSet) -> Vec<Mar
 ///
 /// # Errors
 ///
-/// Returns [`Error::Malformed`] when the body is not JSON with an `events` list.
+/// Returns [`Error::Malformed`] when the body is not UTF-8 JSON with an `events` list.
 pub fn parse_event_list(bookmaker: &'static str, body: &[u8]) -> Result<Vec<Event>> {
-    let listing: Listing<'_> = serde_json::from_slice(body)
-        .map_err(|error| Error::malformed(Context::new(bookmaker, PARSE_LISTING), &error))?;
+    let context = || Context::new(bookmaker, PARSE_LISTING);
+    let text = body_text(context, body)?;
+    let listing: Listing<'_> =
+        serde_json::from_str(text).map_err(|error| Error::malformed(context(), &error))?;
     Ok(listing
         .events
         .iter()
@@ -817,6 +464,13 @@ mod tests {
         }
         for line in [0, 1000, 2250, 2750, 3000] {
             assert!(!is_half_goal(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn id_text_digits() {
+        for id in [0, 7, 10, 2265745367, u64::MAX] {
+            assert_eq!(id_text(id), id.to_string());
         }
     }
 

@@ -171,7 +171,12 @@ async fn unknown_event_is_not_found() {
     }
     assert!(!error.is_transient());
     // A 404 is final: no retry.
-    assert_eq!(request_count(&server).await, 1);
+    let requests = server.received_requests().await.unwrap_or_default();
+    let shown: Vec<String> = requests
+        .iter()
+        .map(|request| format!("{} {}", request.method, request.url))
+        .collect();
+    assert_eq!(requests.len(), 1, "{shown:?}");
 }
 
 #[tokio::test]

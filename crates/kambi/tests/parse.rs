@@ -729,6 +729,44 @@ fn incomplete_or_inconsistent_offers_left_out() {
 }
 
 #[test]
+fn outcomes_before_criterion_are_read() {
+    // Kambi sends criterion and betOfferType first; a body that does not is still read.
+    let body = br#"{"betOffers": [
+        {"outcomes": [
+            {"id": 2, "type": "OT_NO", "odds": 2050, "status": "OPEN"},
+            {"id": 1, "type": "OT_YES", "odds": 1750, "status": "OPEN"}],
+         "id": 41, "eventId": 7,
+         "criterion": {"id": 1001642858, "englishLabel": "Both Teams To Score"},
+         "betOfferType": {"id": 18}},
+        {"outcomes": [
+            {"id": 3, "type": "OT_OVER", "odds": 1900, "line": 2500, "status": "OPEN"},
+            {"id": 4, "type": "OT_UNDER", "odds": 1900, "line": 2500, "status": "OPEN"}],
+         "betOfferType": {"id": 6},
+         "criterion": {"id": 1001159529, "englishLabel": "Total Cards"},
+         "id": 42, "eventId": 7}
+    ]}"#;
+    let events = parse_bet_offers("unibet", body, MarketSet::all()).unwrap();
+    assert_eq!(market_ids(&events[0]), ["41"]);
+    assert_eq!(
+        outcomes(&events[0].markets[0]),
+        [open(Yes, "1.75", "1"), open(No, "2.05", "2")]
+    );
+}
+
+#[test]
+fn more_outcomes_than_market_has_left_out() {
+    let body = br#"{"betOffers": [{"id": 51, "eventId": 7,
+        "criterion": {"id": 1001159858, "englishLabel": "Full Time"},
+        "betOfferType": {"id": 2}, "outcomes": [
+            {"id": 1, "type": "OT_ONE", "odds": 2000, "status": "OPEN"},
+            {"id": 2, "type": "OT_CROSS", "odds": 3000, "status": "OPEN"},
+            {"id": 3, "type": "OT_TWO", "odds": 4000, "status": "OPEN"},
+            {"id": 4, "type": "OT_TWO", "odds": 4100, "status": "OPEN"}]}]}"#;
+    let events = parse_bet_offers("unibet", body, MarketSet::all()).unwrap();
+    assert!(events[0].markets.is_empty(), "{:#?}", events[0].markets);
+}
+
+#[test]
 fn label_maps_unknown_criterion_id() {
     let body = br#"{"betOffers": [{"id": 31, "eventId": 7,
         "criterion": {"id": 1999999999, "englishLabel": "both teams to score - 2nd half"},

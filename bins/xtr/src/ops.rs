@@ -509,12 +509,13 @@ async fn retry(
             )),
         }
     }
+    // Like the bar, the summary is for a terminal: scripts read the lines on stdout.
     if let Some(bar) = bar {
         bar.finish_and_clear();
+        eprintln!(
+            "retried {retried} of {} dead letters onto {stream}",
+            letters.len()
+        );
     }
-    eprintln!(
-        "retried {retried} of {} dead letters onto {stream}",
-        letters.len()
-    );
     Ok(())
 }

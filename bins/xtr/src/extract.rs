@@ -108,7 +108,7 @@ pub(crate) fn parse(bookmaker: &str, files: &[PathBuf], markets: &[String]) -> a
     }
     let slices: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
     let needed = extractor.capabilities().responses.len();
-    if needed > 1 && slices.len() % needed != 0 {
+    if needed > 1 && !slices.len().is_multiple_of(needed) {
         bail!(
             "{bookmaker} needs {needed} responses per event ({}); got {} files",
             extractor.capabilities().responses.join(", "),

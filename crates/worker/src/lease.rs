@@ -119,7 +119,8 @@ impl Lease {
         Ok(())
     }
 
-    /// Refreshes the lease every refresh interval until `stop` fires or is dropped.
+    /// Refreshes the lease every refresh interval until `stop` fires or is dropped, and
+    /// returns it then, even from the middle of a refresh.
     /// Failures are logged once per change, not once per attempt.
     pub async fn refresh_until(self, mut stop: oneshot::Receiver<()>) -> Lease {
         let mut last = Refreshed::Extended;
@@ -129,7 +130,13 @@ impl Lease {
                 () = tokio::time::sleep(self.refresh) => {}
                 _ = &mut stop => return self,
             }
-            match self.refresh().await {
+            // A refresh can wait up to the command timeout when Redis does not reply, and
+            // a stopping worker must not wait for it.
+            let refreshed = tokio::select! {
+                refreshed = self.refresh() => refreshed,
+                _ = &mut stop => return self,
+            };
+            match refreshed {
                 Ok(outcome) => {
                     failing = false;
                     if outcome != last {

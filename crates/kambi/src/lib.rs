@@ -89,7 +89,9 @@ const UNIBET_SETTINGS: [SettingSpec; 3] = brand_settings("ub");
 const SPORT888_SETTINGS: [SettingSpec; 3] = brand_settings("888");
 const LEOVEGAS_SETTINGS: [SettingSpec; 3] = brand_settings("leo");
 
-/// The brands [`register`] registers.
+/// The brands [`register`] registers. `888` and `leo` are the codes that other public
+/// Kambi clients use in their URLs; set `XTR_<BOOKMAKER>_BRAND` for another one, such as
+/// a country site's.
 pub const BRANDS: &[Brand] = &[
     Brand {
         bookmaker: "unibet",
@@ -142,8 +144,9 @@ impl KambiExtractor {
     ///
     /// # Errors
     ///
-    /// Returns [`Error::InvalidConfig`] when `BRAND`, `LANG` or `MARKET` holds anything
-    /// but ASCII letters, digits, `_` and `-`, and the errors of [`BookmakerHttp::new`].
+    /// Returns [`Error::InvalidConfig`] when `BRAND`, `LANG` or `MARKET` contains
+    /// anything but ASCII letters, digits, `_` and `-`, and the errors of
+    /// [`BookmakerHttp::new`].
     pub fn new(config: &BookmakerConfig, http: &HttpSettings) -> Result<Self> {
         let default_code = BRANDS
             .iter()
@@ -218,9 +221,9 @@ fn validate_sport(sport: &str) -> Result<()> {
     if valid {
         Ok(())
     } else {
-        let shown: String = sport.chars().take(80).collect();
+        let truncated: String = sport.chars().take(80).collect();
         Err(Error::invalid_job(format!(
-            "sport {shown:?} is invalid: expected 1 to 64 lowercase ASCII letters, digits, \
+            "sport {truncated:?} is invalid: expected 1 to 64 lowercase ASCII letters, digits, \
              '_' or '-', such as football"
         )))
     }
@@ -260,8 +263,8 @@ impl Extractor for KambiExtractor {
             &[
                 ("lang", &self.lang),
                 ("market", &self.market),
-                // Kambi's own web clients send this; asian handicap outcomes are told
-                // apart by matching their participantId with the event's participants.
+                // Kambi's own web clients send this. Asian handicap outcomes are matched
+                // to home and away by their participantId and the event's participants.
                 ("includeParticipants", "true"),
             ],
         )?;

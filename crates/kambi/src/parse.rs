@@ -67,7 +67,7 @@ fn id_text(id: u64) -> CompactString {
     CompactString::new(text)
 }
 
-/// What an asian handicap outcome is compared with to tell home from away.
+/// The teams of an event, which asian handicap outcomes are matched against.
 #[derive(Default)]
 struct Teams<'a> {
     home_id: Option<u64>,
@@ -170,8 +170,8 @@ fn map_offer(
     for outcome in raw {
         let name = outcome_name(family, outcome, teams)?;
         if kind.has_line() {
-            // Totals carry the goals line on each outcome; asian handicap carries each
-            // side's own handicap, so the away side's is negated into the home line.
+            // Totals carry the goals line on each outcome. Asian handicap outcomes carry
+            // their own side's handicap, so the away side's is negated into the home line.
             let own = outcome.line?;
             let home_line = if name == OutcomeName::Away { -own } else { own };
             if line.is_some_and(|seen| seen != home_line) {
@@ -229,7 +229,7 @@ fn map_outcome(name: OutcomeName, outcome: &RawOutcome<'_>, offer_suspended: boo
 /// Returns the latest `changedDate` of the outcomes.
 ///
 /// Kambi writes UTC times as `2021-05-30T07:08:09Z`, whose text order is time order, so
-/// only the latest is parsed; any other form makes every time parsed.
+/// only the latest text is parsed. When any time has another form, every time is parsed.
 fn latest_change<'o, 'a: 'o>(
     outcomes: impl Iterator<Item = &'o RawOutcome<'a>> + Clone,
 ) -> Option<Timestamp> {
@@ -259,7 +259,7 @@ struct Slot<'a> {
     teams: Teams<'a>,
 }
 
-/// Builds the normalized event of an `events[]` entry; `None` without an id.
+/// Builds the normalized event of an `events[]` entry, or `None` when it has no id.
 fn build_event(entry: &EventEntry<'_>) -> Option<Event> {
     let id = entry.id?;
     // An outright names no away team, and an event names both teams or neither.
@@ -296,8 +296,8 @@ fn build_event(entry: &EventEntry<'_>) -> Option<Event> {
 
 /// Parses one Kambi bet-offer body into the markets of each event it describes.
 ///
-/// Every event of `events[]` gets an entry, in order, even without mapped markets; bet
-/// offers of an event that `events[]` lacks (or a body without `events[]`) give an
+/// Every event of `events[]` gets an entry, in order, even without mapped markets. Bet
+/// offers of an event that `events[]` lacks, or of a body without `events[]`, give an
 /// entry with only the id from `eventId`. Listing bodies (`events[]` of
 /// `{event, betOffers}`) are read the same way. Markets are sorted by key; where two
 /// offers give the same key, the first in the body is kept. Kinds outside `markets` are

@@ -172,11 +172,11 @@ async fn unknown_event_is_not_found() {
     assert!(!error.is_transient());
     // A 404 is final: no retry.
     let requests = server.received_requests().await.unwrap_or_default();
-    let shown: Vec<String> = requests
+    let received: Vec<String> = requests
         .iter()
         .map(|request| format!("{} {}", request.method, request.url))
         .collect();
-    assert_eq!(requests.len(), 1, "{shown:?}");
+    assert_eq!(requests.len(), 1, "{received:?}");
 }
 
 #[tokio::test]

@@ -123,6 +123,7 @@ fn btts_three_periods() {
             open(No, "2.1", "3100000001")
         ]
     );
+
     let first = find(&event, Btts, FirstHalf, None);
     assert_eq!(first.id.as_deref(), Some("2400000002"));
     assert_eq!(
@@ -132,6 +133,7 @@ fn btts_three_periods() {
             open(No, "1.22", "3100000004")
         ]
     );
+
     let second = find(&event, Btts, SecondHalf, None);
     assert_eq!(second.id.as_deref(), Some("2400000003"));
     assert_eq!(
@@ -166,6 +168,7 @@ fn btts_combinations_excluded() {
         ]
     );
     let ids = market_ids(&event);
+
     // In both halves, draw and btts, team to win and btts, team to score in a half.
     for id in ["2400000004", "2400000005", "2400000006", "2400000037"] {
         assert!(!ids.contains(&id), "offer {id} leaked into {ids:?}");
@@ -185,6 +188,7 @@ fn match_result_three_periods() {
             open(Away, "4.1", "3100000013")
         ]
     );
+
     let first = find(&event, MatchResult, FirstHalf, None);
     assert_eq!(first.id.as_deref(), Some("2400000008"));
     assert_eq!(
@@ -195,6 +199,7 @@ fn match_result_three_periods() {
             open(Away, "4.6", "3100000018")
         ]
     );
+
     let second = find(&event, MatchResult, SecondHalf, None);
     assert_eq!(second.id.as_deref(), Some("2400000009"));
     assert_eq!(
@@ -229,6 +234,7 @@ fn total_goals_one_market_per_line() {
             open(Under, "1.95", "3100000023")
         ]
     );
+
     let under_first = find(&event, TotalGoals, FullTime, Some("3.5"));
     assert_eq!(
         outcomes(under_first),
@@ -237,6 +243,7 @@ fn total_goals_one_market_per_line() {
             open(Under, "1.4", "3100000024")
         ]
     );
+
     let half = find(&event, TotalGoals, FirstHalf, Some("0.5"));
     assert_eq!(half.id.as_deref(), Some("2400000013"));
     assert_eq!(
@@ -265,12 +272,14 @@ fn suspended_outcome_without_odds() {
 #[test]
 fn whole_line_makes_criterion_asian() {
     let event = full_event();
+
     // "Total Goals - 2nd Half" offers 1.5 and 1.0, so both lines are asian totals.
     assert!(
         keys_of(&event, TotalGoals)
             .iter()
             .all(|key| key.period != SecondHalf)
     );
+
     let whole = find(&event, AsianTotal, SecondHalf, Some("1"));
     assert_eq!(whole.id.as_deref(), Some("2400000016"));
     assert_eq!(
@@ -280,6 +289,7 @@ fn whole_line_makes_criterion_asian() {
             open(Under, "2.35", "3100000035")
         ]
     );
+
     let half = find(&event, AsianTotal, SecondHalf, Some("1.5"));
     assert_eq!(half.id.as_deref(), Some("2400000015"));
     assert_eq!(
@@ -303,6 +313,7 @@ fn asian_total_lines() {
             key(AsianTotal, SecondHalf, Some("1.5")),
         ]
     );
+
     let quarter = find(&event, AsianTotal, FullTime, Some("2.25"));
     assert_eq!(quarter.id.as_deref(), Some("2400000017"));
     assert_eq!(
@@ -312,6 +323,7 @@ fn asian_total_lines() {
             open(Under, "2.2", "3100000037")
         ]
     );
+
     // Kambi's "Asian Total" is asian even on a half line, next to the plain 2.5 total.
     let half = find(&event, AsianTotal, FullTime, Some("2.5"));
     assert_eq!(half.id.as_deref(), Some("2400000018"));
@@ -322,6 +334,7 @@ fn asian_total_lines() {
             open(Under, "1.96", "3100000038")
         ]
     );
+
     let plain = find(&event, TotalGoals, FullTime, Some("2.5"));
     assert_eq!(plain.id.as_deref(), Some("2400000010"));
 }
@@ -338,6 +351,7 @@ fn asian_handicap_home_lines() {
             key(AsianHandicap, FirstHalf, Some("-0.5")),
         ]
     );
+
     let quarter = find(&event, AsianHandicap, FullTime, Some("-0.25"));
     assert_eq!(quarter.id.as_deref(), Some("2400000019"));
     assert_eq!(quarter.key.line.unwrap().key_text(), "-0.25");
@@ -348,6 +362,7 @@ fn asian_handicap_home_lines() {
             open(Away, "1.95", "3100000041")
         ]
     );
+
     let level = find(&event, AsianHandicap, FullTime, Some("0"));
     assert_eq!(
         outcomes(level),
@@ -361,6 +376,7 @@ fn asian_handicap_home_lines() {
 #[test]
 fn asian_handicap_away_listed_first() {
     let event = full_event();
+
     // The away outcome comes first with its own line -0.75, so home is +0.75.
     let market = find(&event, AsianHandicap, FullTime, Some("0.75"));
     assert_eq!(market.id.as_deref(), Some("2400000020"));
@@ -371,6 +387,7 @@ fn asian_handicap_away_listed_first() {
             open(Away, "2.6", "3100000042")
         ]
     );
+
     let half = find(&event, AsianHandicap, FirstHalf, Some("-0.5"));
     assert_eq!(half.id.as_deref(), Some("2400000022"));
     assert_eq!(
@@ -385,8 +402,10 @@ fn asian_handicap_away_listed_first() {
 #[test]
 fn asian_handicap_by_participant_name() {
     let events = parse_fixture("several_events", MarketSet::all());
+
     let lillestrom = &events[1];
     assert_eq!(lillestrom.event.home.as_deref(), Some("Lillestrøm"));
+
     // The event has no participants[], so sides come from homeName and awayName.
     let market = find(lillestrom, AsianHandicap, FullTime, Some("-0.25"));
     assert_eq!(market.id.as_deref(), Some("2400100004"));
@@ -404,6 +423,7 @@ fn two_way_handicap_excluded() {
     let event = full_event();
     let ids = market_ids(&event);
     assert!(!ids.contains(&"2400000023"), "{ids:?}");
+
     // Neither the two-way handicap nor the 3-way handicap gives a -1 / +1 line.
     for text in ["-1", "1"] {
         let wanted = key(AsianHandicap, FullTime, Some(text));
@@ -449,6 +469,7 @@ fn draw_no_bet_three_periods() {
             open(Away, "3", "3100000059")
         ]
     );
+
     let first = find(&event, DrawNoBet, FirstHalf, None);
     assert_eq!(first.id.as_deref(), Some("2400000029"));
     assert_eq!(
@@ -458,6 +479,7 @@ fn draw_no_bet_three_periods() {
             open(Away, "2.85", "3100000060")
         ]
     );
+
     let second = find(&event, DrawNoBet, SecondHalf, None);
     assert_eq!(second.id.as_deref(), Some("2400000030"));
     assert_eq!(keys_of(&event, DrawNoBet).len(), 3);
@@ -483,6 +505,7 @@ fn double_chance_periods() {
             open(HomeOrAway, "1.3", "3100000066")
         ]
     );
+
     let first = find(&event, DoubleChance, FirstHalf, None);
     assert_eq!(first.id.as_deref(), Some("2400000033"));
 }
@@ -490,6 +513,7 @@ fn double_chance_periods() {
 #[test]
 fn suspended_offer_suspends_outcomes() {
     let event = full_event();
+
     let second = find(&event, DoubleChance, SecondHalf, None);
     assert_eq!(second.id.as_deref(), Some("2400000034"));
     let suspended = OutcomeStatus::Suspended;
@@ -506,6 +530,7 @@ fn suspended_offer_suspends_outcomes() {
 #[test]
 fn markets_of_full_event() {
     let event = full_event();
+
     // 3 btts, 3 1x2, 5 total goals, 4 asian totals, 4 asian handicaps, 3 dnb, 3 dc.
     assert_eq!(event.markets.len(), 25, "{:#?}", event.markets);
 }
@@ -604,8 +629,8 @@ fn body_without_events() {
     );
     assert_eq!(wales.markets.len(), 2);
 
-    // A two-way handicap, and an asian handicap whose sides cannot be told apart
-    // without the event's teams.
+    // A two-way handicap, and an asian handicap whose sides cannot be matched to home
+    // and away without the event's teams.
     assert!(events[1].markets.is_empty(), "{:#?}", events[1].markets);
 }
 
@@ -730,7 +755,7 @@ fn incomplete_or_inconsistent_offers_left_out() {
 
 #[test]
 fn outcomes_before_criterion_are_read() {
-    // Kambi sends criterion and betOfferType first; a body that does not is still read.
+    // Kambi sends criterion and betOfferType first, but a body that does not is read too.
     let body = br#"{"betOffers": [
         {"outcomes": [
             {"id": 2, "type": "OT_NO", "odds": 2050, "status": "OPEN"},
@@ -784,6 +809,7 @@ fn listing_body_yields_markets() {
     let ids: Vec<&str> = events.iter().map(|event| event.event.id.as_str()).collect();
     assert_eq!(ids, ["1009400001", "1009400002", "1009400003"]);
     assert_eq!(market_ids(&events[0]), ["2400300001"]);
+
     // The outright names one "team": an event names both or neither.
     assert_eq!(events[1].event.home, None);
     assert_eq!(events[1].event.away, None);
@@ -821,8 +847,10 @@ fn event_list_wrapped_entries() {
 fn event_list_flat_entries() {
     let events = parse_event_list("unibet", bodies("listing_flat")[0]).unwrap();
     let ids: Vec<&str> = events.iter().map(|event| event.id.as_str()).collect();
+
     // The entry without awayName is an outright even without the COMPETITION tag.
     assert_eq!(ids, ["1009500001", "1009500002"]);
+
     // A start with an offset is converted to UTC.
     assert_eq!(
         events[1].start.map(|start| start.to_string()).as_deref(),

@@ -203,6 +203,7 @@ fn molde_btts_three_periods() {
         ft.changed_at,
         Some(Timestamp::parse("2021-05-30T07:08:09Z").unwrap())
     );
+
     let first = find(event, Btts, FirstHalf, None);
     assert_eq!(first.id.as_deref(), Some("2265745381"));
     assert_eq!(
@@ -212,6 +213,7 @@ fn molde_btts_three_periods() {
             (No, price("1.21"), "2923350059")
         ]
     );
+
     let second = find(event, Btts, SecondHalf, None);
     assert_eq!(second.id.as_deref(), Some("2265745388"));
     assert_eq!(
@@ -221,6 +223,7 @@ fn molde_btts_three_periods() {
             (No, price("1.34"), "2923350082")
         ]
     );
+
     // The combinations (in both halves, draw and btts, team to win and btts) stay out.
     let btts = event.markets.iter().filter(|m| m.key.kind == Btts).count();
     assert_eq!(btts, 3);
@@ -241,6 +244,7 @@ fn molde_match_result_dnb_dc() {
             (Away, price("1.6"), "2922065671")
         ]
     );
+
     let half = find(event, MatchResult, FirstHalf, None);
     assert_eq!(half.id.as_deref(), Some("2265745411"));
     assert_eq!(
@@ -251,6 +255,7 @@ fn molde_match_result_dnb_dc() {
             (Away, price("2.06"), "2923350149")
         ]
     );
+
     let second = find(event, MatchResult, SecondHalf, None);
     assert_eq!(second.id.as_deref(), Some("2265745324"));
 
@@ -300,6 +305,7 @@ fn molde_goal_totals() {
             (Under, price("2.35"), "2923349792")
         ]
     );
+
     // Under 6.5 is suspended without odds and stays in the market.
     let high = find(event, TotalGoals, FullTime, Some("6.5"));
     assert_eq!(high.id.as_deref(), Some("2265745328"));
@@ -318,6 +324,7 @@ fn molde_asian_totals() {
     let event = &events[0];
     assert_eq!(count(event, AsianTotal, FullTime), 20);
     assert_eq!(count(event, AsianTotal, FirstHalf), 8);
+
     let quarter = find(event, AsianTotal, FullTime, Some("2.25"));
     assert_eq!(quarter.id.as_deref(), Some("2265745337"));
     assert_eq!(
@@ -327,6 +334,7 @@ fn molde_asian_totals() {
             (Under, price("2.88"), "2923349873")
         ]
     );
+
     let whole = find(event, AsianTotal, FullTime, Some("3"));
     assert_eq!(whole.id.as_deref(), Some("2265745363"));
     assert_eq!(
@@ -336,6 +344,7 @@ fn molde_asian_totals() {
             (Under, price("1.82"), "2923349961")
         ]
     );
+
     // Kambi's "Asian Total" 2.5 is its own market next to "Total Goals" 2.5.
     let half = find(event, AsianTotal, FullTime, Some("2.5"));
     assert_eq!(half.id.as_deref(), Some("2265745445"));
@@ -348,6 +357,7 @@ fn molde_asian_handicap() {
     let event = &events[0];
     assert_eq!(count(event, AsianHandicap, FullTime), 20);
     assert_eq!(count(event, AsianHandicap, FirstHalf), 10);
+
     // Home Mjøndalen +0.25, listed first.
     let plus = find(event, AsianHandicap, FullTime, Some("0.25"));
     assert_eq!(plus.id.as_deref(), Some("2265745346"));
@@ -358,6 +368,7 @@ fn molde_asian_handicap() {
             (Away, price("1.41"), "2923349894")
         ]
     );
+
     let minus = find(event, AsianHandicap, FullTime, Some("-0.25"));
     assert_eq!(minus.id.as_deref(), Some("2265745539"));
     assert_eq!(
@@ -367,6 +378,7 @@ fn molde_asian_handicap() {
             (Away, price("1.2"), "2923350518")
         ]
     );
+
     let level = find(event, AsianHandicap, FirstHalf, Some("0"));
     assert_eq!(level.id.as_deref(), Some("2265745524"));
     assert_eq!(
@@ -376,6 +388,7 @@ fn molde_asian_handicap() {
             (Away, price("1.3"), "2923350462")
         ]
     );
+
     // The "Cards Handicap" (two-way, type 1) is not an asian handicap.
     assert!(
         event
@@ -389,6 +402,7 @@ fn molde_asian_handicap() {
 fn molde_nothing_leaks() {
     let Some(bodies) = load(MOLDE) else { return };
     let events = parse_all(&bodies).remove(0);
+
     // 3 btts, 3 1x2, 15 total goals, 28 asian totals, 30 asian handicaps, 3 dnb, 3 dc.
     assert_eq!(events[0].markets.len(), 85);
     assert_no_leaks(MOLDE, &bodies[0], &events);
@@ -423,6 +437,7 @@ fn jupiler_match_events() {
             (Away, price("1.58"), "2881027814")
         ]
     );
+
     let dnb = find(charleroi, DrawNoBet, FullTime, None);
     assert_eq!(dnb.id.as_deref(), Some("2253162965"));
     assert_eq!(
@@ -432,6 +447,7 @@ fn jupiler_match_events() {
             (Away, price("1.18"), "2881027940")
         ]
     );
+
     // 3 1x2 and 3 dnb; first and last goal "No Goal, No Bet" stay out.
     assert_eq!(charleroi.markets.len(), 6);
 
@@ -464,6 +480,7 @@ fn jupiler_over_under_lines() {
         .flat_map(|event| &event.markets)
         .filter(|market| market.key.kind == TotalGoals)
         .count();
+
     // 71 full-time, 38 first-half and 44 second-half offers, all on half-goal lines;
     // team, corner and card totals stay out.
     assert_eq!(totals, 153);
@@ -481,9 +498,11 @@ fn jupiler_over_under_lines() {
             (Under, price("1.94"), "2881027681")
         ]
     );
+
     let first = find(charleroi, TotalGoals, FirstHalf, Some("2.5"));
     assert_eq!(first.id.as_deref(), Some("2253162815"));
     assert_eq!(first.outcomes[0].price, price("7"));
+
     let second = find(charleroi, TotalGoals, SecondHalf, Some("1.5"));
     assert_eq!(second.id.as_deref(), Some("2253163004"));
     assert_eq!(
@@ -498,6 +517,7 @@ fn jupiler_over_under_lines() {
         .iter()
         .find(|event| event.event.id == "1007294175")
         .expect("event 1007294175");
+
     let high = find(waasland, TotalGoals, FullTime, Some("6.5"));
     assert_eq!(high.id.as_deref(), Some("2253552010"));
     assert_eq!(high.outcomes[1].price, None);
@@ -529,6 +549,7 @@ fn small_body_without_events() {
             (Away, price("1.47"), "2822018317")
         ]
     );
+
     let total = find(turkey, TotalGoals, FullTime, Some("2.5"));
     assert_eq!(total.id.as_deref(), Some("2234427478"));
     assert_eq!(
@@ -539,6 +560,7 @@ fn small_body_without_events() {
         ]
     );
     assert_eq!(turkey.markets.len(), 2);
+
     // Lille-Angers has only a two-way "Handicap", which is not an asian handicap.
     assert!(events[1].markets.is_empty(), "{:#?}", events[1].markets);
     assert_conforms(SMALL, &events);
@@ -567,6 +589,7 @@ fn wrapped_listing_leaves_out_outrights() {
         return;
     };
     let events = parse_event_list("unibet", &bodies[0]).unwrap();
+
     // 27 entries, of which 7 are outrights tagged COMPETITION without awayName.
     assert_eq!(events.len(), 20);
     assert!(events.iter().all(|event| event.away.is_some()));

@@ -1,4 +1,4 @@
-//! Which Kambi criteria map to which normalized market kinds.
+//! The table of Kambi criteria that map to normalized market kinds.
 
 use xtr_core::{MarketKind, MarketSet, Period};
 

@@ -1,9 +1,9 @@
 //! Kambi's offering schema, read in one pass with borrowed fields.
 //!
-//! `betOffers` is read by seeded visitors that know the requested kinds: each offer's
-//! criterion and type are classified when its `outcomes` key arrives, so the outcomes of
-//! an offer that maps to no requested kind are skipped without being parsed, and those
-//! of the others are parsed in place into a fixed array. Kambi sends `criterion` and
+//! `betOffers` is read by seeded visitors that know the requested kinds. Each offer's
+//! criterion and type are classified when its `outcomes` key arrives. The outcomes of an
+//! offer that maps to no requested kind are then skipped without being parsed, and those
+//! of the others are parsed in place into one shared list. Kambi sends `criterion` and
 //! `betOfferType` before `outcomes`; for a body that does not, the outcomes are kept as
 //! a [`RawValue`] and parsed once the offer's last key is read.
 
@@ -18,14 +18,14 @@ use xtr_core::MarketSet;
 
 use super::criteria::{CriterionSpec, Family, classify};
 
-/// The most outcomes a mapped market has (1x2 and double chance have 3). An offer with
-/// more is not one of the mapped markets.
+/// The maximum number of outcomes of a mapped market (1x2 and double chance have 3). An
+/// offer with more is not one of the mapped markets.
 pub(super) const MAX_OUTCOMES: usize = 3;
 
 /// A JSON string, borrowed from the body unless it has escapes.
 ///
-/// serde borrows a `Cow<str>` only when it is a struct field of its own; inside an
-/// `Option` or a list it would be read into a new `String` every time.
+/// serde borrows a `Cow<str>` only when it is a struct field of its own. Inside an
+/// `Option` or a list, serde reads it into a new `String` every time.
 pub(super) struct Text<'a>(Cow<'a, str>);
 
 impl Text<'_> {
@@ -81,8 +81,9 @@ pub(super) struct ApiError<'a> {
 pub(super) struct Offers<'a> {
     /// Offers whose criterion maps to a requested kind, in body order.
     pub(super) kept: Vec<KeptOffer>,
-    /// The outcomes of the kept offers; each offer holds its range. One list for all
-    /// offers, so that an outcome is stored once and never moved with its offer.
+    /// The outcomes of the kept offers, each offer referring to its range. One list
+    /// serves all offers, so that an outcome is stored once and never moved with its
+    /// offer.
     pub(super) outcomes: Vec<RawOutcome<'a>>,
     /// The `eventId` of every offer in body order, without consecutive repeats.
     pub(super) event_ids: Vec<u64>,
@@ -103,7 +104,7 @@ pub(super) struct KeptOffer {
     pub(super) spec: &'static CriterionSpec,
     /// Kambi's offer-level suspension, which suspends every outcome.
     pub(super) suspended: bool,
-    /// The range of [`Offers::outcomes`] that holds the offer's first outcomes.
+    /// The range of [`Offers::outcomes`] that contains the offer's first outcomes.
     outcomes: Range<usize>,
     /// Whether the offer had more than [`MAX_OUTCOMES`] outcomes.
     pub(super) overflow: bool,
@@ -337,7 +338,7 @@ pub(super) struct EventEntry<'a> {
     pub(super) sport: Option<Text<'a>>,
     #[serde(borrow)]
     pub(super) state: Option<Text<'a>>,
-    /// Whether `tags` holds `COMPETITION`, Kambi's mark of an outright.
+    /// Whether `tags` contains `COMPETITION`, Kambi's mark of an outright.
     #[serde(default, rename = "tags", deserialize_with = "has_competition_tag")]
     pub(super) outright: bool,
     #[serde(default)]
@@ -584,7 +585,7 @@ struct OfferType {
     id: Option<u32>,
 }
 
-/// What became of an offer's `outcomes` while its keys were read.
+/// The state of an offer's `outcomes` while its keys are read.
 enum Outcomes<'a> {
     Absent,
     Skipped,

@@ -217,7 +217,14 @@ type BodyFn = dyn Fn(&str, usize) -> ResponseTemplate + Send + Sync;
 pub struct KambiResponder {
     body: Arc<BodyFn>,
     pub requests: Arc<AtomicU32>,
-    arrivals: Arc<Mutex<Vec<(String, Instant)>>>,
+    arrivals: Arc<Mutex<ArrivalLog>>,
+}
+
+/// When requests arrived, in order: all of them, and by event id.
+#[derive(Default)]
+struct ArrivalLog {
+    all: Vec<Instant>,
+    by_event: HashMap<String, Vec<Instant>>,
 }
 
 impl KambiResponder {
@@ -243,7 +250,7 @@ impl KambiResponder {
         Self {
             body: Arc::new(respond),
             requests: Arc::new(AtomicU32::new(0)),
-            arrivals: Arc::new(Mutex::new(Vec::new())),
+            arrivals: Arc::default(),
         }
     }
 
@@ -260,17 +267,12 @@ impl KambiResponder {
     /// Returns when each request for one event id arrived, in order.
     pub fn arrivals_for(&self, event: &str) -> Vec<Instant> {
         let arrivals = self.arrivals.lock().expect("arrival log");
-        arrivals
-            .iter()
-            .filter(|(id, _)| id == event)
-            .map(|(_, at)| *at)
-            .collect()
+        arrivals.by_event.get(event).cloned().unwrap_or_default()
     }
 
     /// Returns when each request arrived, in order, whatever its event.
     pub fn arrivals(&self) -> Vec<Instant> {
-        let arrivals = self.arrivals.lock().expect("arrival log");
-        arrivals.iter().map(|(_, at)| *at).collect()
+        self.arrivals.lock().expect("arrival log").all.clone()
     }
 }
 
@@ -285,9 +287,11 @@ impl Respond for KambiResponder {
             .unwrap_or("");
         let earlier = {
             let mut arrivals = self.arrivals.lock().expect("arrival log");
-            let earlier = arrivals.iter().filter(|(seen, _)| seen == id).count();
-            arrivals.push((id.to_owned(), Instant::now()));
-            earlier
+            let now = Instant::now();
+            arrivals.all.push(now);
+            let of_event = arrivals.by_event.entry(id.to_owned()).or_default();
+            of_event.push(now);
+            of_event.len() - 1
         };
         (self.body)(id, earlier)
     }

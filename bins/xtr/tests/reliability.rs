@@ -332,6 +332,17 @@ async fn flaky_slow_and_broken_bookmaker_responses() {
     let garbled = add_unibet_job(&client, "54").await;
     let _slow = add_unibet_job(&client, "55").await;
     let fast = add_unibet_job(&client, "56").await;
+    // Betway offers no asian handicap, so this job is rejected before any request.
+    let unsupported = add_job(
+        &client,
+        STREAM,
+        &[
+            ("bookmaker", "betway"),
+            ("event", "12345"),
+            ("markets", "asian_handicap"),
+        ],
+    )
+    .await;
 
     let mut env = fast_env(&redis, &kambi.uri(), "w");
     set_var(&mut env, "XTR_BATCH", "10");
@@ -339,6 +350,8 @@ async fn flaky_slow_and_broken_bookmaker_responses() {
     set_var(&mut env, "XTR_CLAIM_IDLE", "6");
     set_var(&mut env, "XTR_HTTP_TIMEOUT", "0.5");
     set_var(&mut env, "XTR_UNIBET_RATE_LIMIT", "4");
+    // A request for the Betway job would reach the stand-in, not the public host.
+    set_var(&mut env, "XTR_BETWAY_BASE_URL", kambi.uri());
     let started = Instant::now();
     let worker = WorkerProcess::start(&env);
 
@@ -357,7 +370,7 @@ async fn flaky_slow_and_broken_bookmaker_responses() {
     })
     .await;
     wait_until(TIMEOUT, "the dead letters", || async {
-        read_stream(&client, DEAD).await.len() == 2
+        read_stream(&client, DEAD).await.len() == 3
     })
     .await;
 
@@ -397,6 +410,24 @@ async fn flaky_slow_and_broken_bookmaker_responses() {
         .await
         .expect("dead letter of the HTML body");
     assert!(letter["error"].contains("malformed"), "{letter:?}");
+    let (_, letter) = dead_letter_of(&client, &unsupported)
+        .await
+        .expect("dead letter of the unsupported market");
+    assert!(
+        letter["error"].contains("does not support market kind asian_handicap"),
+        "{letter:?}"
+    );
+    assert_eq!(letter["error_kind"], "unsupported_market");
+    let received = kambi.received_requests().await.unwrap_or_default();
+    assert_eq!(
+        received.len(),
+        responder.count() as usize,
+        "every request was a Kambi event request: {:?}",
+        received
+            .iter()
+            .map(|request| request.url.path().to_owned())
+            .collect::<Vec<_>>()
+    );
 
     // XTR_UNIBET_RATE_LIMIT=4: no window of one second contains more than 4 requests.
     let arrivals = responder.arrivals();

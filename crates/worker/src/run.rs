@@ -106,9 +106,21 @@ impl Worker {
         }
 
         let refresh = lease::refresh_interval(settings.maintenance_interval);
-        let lease = tokio::select! {
-            lease = lease::acquire(&writer, &streams, &settings.consumer, refresh, &mut shutdown) => lease?,
-            () = stop.wait() => return Err(WorkerError::Stopped),
+        let mut failures = 0;
+        let lease = loop {
+            let acquired = tokio::select! {
+                acquired = lease::acquire(&writer, &streams, &settings.consumer, refresh, &mut shutdown) => acquired,
+                () = stop.wait() => return Err(WorkerError::Stopped),
+            };
+            match acquired {
+                Ok(lease) => break lease,
+                Err(WorkerError::Stopped) => return Err(WorkerError::Stopped),
+                Err(error) => {
+                    failures += 1;
+                    warn!(error = %error, failures, "Taking the consumer lease failed, retrying");
+                    shutdown.sleep(backoff(failures)).await;
+                }
+            }
         };
         let mut settings = settings;
         settings.consumer.clone_from(&lease.consumer);

@@ -538,6 +538,9 @@ impl Worker {
             }
             failures += 1;
             self.observability.health.set_redis_connected(false);
+            // Retrying is progress: a liveness probe must not restart a worker that
+            // waits out a Redis outage with a finished batch in hand.
+            self.observability.health.progress();
             warn!(error = %error, failures, jobs = batch.len(), "Publishing failed, retrying");
             let mut stop = shutdown.clone();
             let stopped = tokio::select! {

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use fred::prelude::*;
@@ -74,12 +75,18 @@ impl Worker {
         let reader = redis::client(&settings.redis, settings.block + redis::COMMAND_TIMEOUT)?;
         let writer = redis::client(&settings.redis, redis::COMMAND_TIMEOUT)?;
         for client in [&reader, &writer] {
-            client.connect();
+            // fred reports a client's first connection as a reconnection too, so the
+            // counter skips it. Subscribing before `connect` guarantees that the
+            // first event seen is the first connection.
             let metrics = observability.metrics.clone();
+            let first = AtomicBool::new(true);
             client.on_reconnect(move |_server| {
-                metrics.redis_reconnect();
+                if !first.swap(false, Ordering::Relaxed) {
+                    metrics.redis_reconnect();
+                }
                 async { Ok(()) }
             });
+            client.connect();
         }
         tokio::select! {
             connected = async {

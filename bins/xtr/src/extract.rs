@@ -39,12 +39,19 @@ pub(crate) fn load(console: Console) -> anyhow::Result<Loaded> {
     })
 }
 
-pub(crate) fn extractor<'a>(extractors: &'a Extractors, bookmaker: &str) -> anyhow::Result<&'a Arc<dyn Extractor>> {
+pub(crate) fn extractor<'a>(
+    extractors: &'a Extractors,
+    bookmaker: &str,
+) -> anyhow::Result<&'a Arc<dyn Extractor>> {
     extractors.get(bookmaker).with_context(|| {
         let names: Vec<_> = extractors.names().collect();
         format!(
             "unknown bookmaker {bookmaker:?}; this build has: {}",
-            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
         )
     })
 }
@@ -78,7 +85,11 @@ fn print_records(
 }
 
 /// `xtr extract`: one fetch, snapshots as JSON lines.
-pub(crate) async fn extract(bookmaker: &str, event: &str, markets: &[String]) -> anyhow::Result<ExitCode> {
+pub(crate) async fn extract(
+    bookmaker: &str,
+    event: &str,
+    markets: &[String],
+) -> anyhow::Result<ExitCode> {
     let loaded = load(Console::Stderr)?;
     let extractor = extractor(&loaded.extractors, bookmaker)?;
     let markets = requested_markets(extractor.as_ref(), markets)?;
@@ -97,13 +108,18 @@ pub(crate) async fn extract(bookmaker: &str, event: &str, markets: &[String]) ->
 }
 
 /// `xtr parse`: saved responses, snapshots as JSON lines.
-pub(crate) fn parse(bookmaker: &str, files: &[PathBuf], markets: &[String]) -> anyhow::Result<ExitCode> {
+pub(crate) fn parse(
+    bookmaker: &str,
+    files: &[PathBuf],
+    markets: &[String],
+) -> anyhow::Result<ExitCode> {
     let loaded = load(Console::Stderr)?;
     let extractor = extractor(&loaded.extractors, bookmaker)?;
     let markets = requested_markets(extractor.as_ref(), markets)?;
     let mut bodies = Vec::with_capacity(files.len());
     for file in files {
-        let body = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let body =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
         bodies.push(body);
     }
     let slices: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
@@ -127,7 +143,10 @@ pub(crate) async fn events(bookmaker: &str, sport: Option<&str>) -> anyhow::Resu
     if let Some(sport) = sport {
         let sports = extractor.capabilities().sports;
         if !sports.contains(&sport) {
-            bail!("{bookmaker} does not list sport {sport:?}; it lists: {}", sports.join(", "));
+            bail!(
+                "{bookmaker} does not list sport {sport:?}; it lists: {}",
+                sports.join(", ")
+            );
         }
     }
     let events = extractor.list_events(sport).await?;
@@ -168,8 +187,16 @@ pub(crate) fn extractors(json: bool) -> anyhow::Result<ExitCode> {
         infos.push(ExtractorInfo {
             bookmaker: registration.spec.name,
             platform: registration.platform,
-            markets: capabilities.markets.iter().map(|kind| kind.as_str()).collect(),
-            periods: capabilities.periods.iter().map(|period| period.as_str()).collect(),
+            markets: capabilities
+                .markets
+                .iter()
+                .map(|kind| kind.as_str())
+                .collect(),
+            periods: capabilities
+                .periods
+                .iter()
+                .map(|period| period.as_str())
+                .collect(),
             sports: capabilities.sports,
             responses: capabilities.responses,
             exchange: capabilities.exchange,
@@ -184,9 +211,16 @@ pub(crate) fn extractors(json: bool) -> anyhow::Result<ExitCode> {
         serde_json::to_writer_pretty(&mut out, &infos)?;
         out.write_all(b"\n")?;
     } else if infos.is_empty() {
-        writeln!(out, "This build contains no extractors (built without bookmaker features).")?;
+        writeln!(
+            out,
+            "This build contains no extractors (built without bookmaker features)."
+        )?;
     } else {
-        writeln!(out, "{:<10} {:<9} {:<70} {:<9} responses", "bookmaker", "platform", "markets", "periods")?;
+        writeln!(
+            out,
+            "{:<10} {:<9} {:<70} {:<9} responses",
+            "bookmaker", "platform", "markets", "periods"
+        )?;
         for info in &infos {
             writeln!(
                 out,

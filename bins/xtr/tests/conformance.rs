@@ -41,7 +41,9 @@ fn suites() -> Vec<Suite> {
 fn extractors() -> xtr_core::registry::Extractors {
     let registry = registry();
     let settings = Settings::from_env(Vec::new(), &registry.specs()).expect("default settings");
-    registry.build(&settings).expect("extractors build without credentials")
+    registry
+        .build(&settings)
+        .expect("extractors build without credentials")
 }
 
 fn registry() -> xtr_core::Registry {
@@ -66,7 +68,10 @@ fn every_extractor_has_fixtures() {
     let extractors = extractors();
     let covered: HashSet<_> = suites().into_iter().map(|(name, _)| name).collect();
     for name in extractors.names() {
-        assert!(covered.contains(name), "{name} has no fixtures in the conformance suite");
+        assert!(
+            covered.contains(name),
+            "{name} has no fixtures in the conformance suite"
+        );
     }
 }
 
@@ -88,7 +93,11 @@ fn fixtures_pass_the_behaviour_rules() {
 
             let mut ids = HashSet::new();
             for event in &events {
-                assert!(ids.insert(event.event.id.clone()), "{which}: event {} twice", event.event.id);
+                assert!(
+                    ids.insert(event.event.id.clone()),
+                    "{which}: event {} twice",
+                    event.event.id
+                );
                 assert!(!event.event.id.is_empty(), "{which}: an event without id");
                 for market in &event.markets {
                     markets_seen += 1;
@@ -105,7 +114,10 @@ fn fixtures_pass_the_behaviour_rules() {
                     for outcome in &market.outcomes {
                         if capabilities.exchange {
                             if outcome.status == OutcomeStatus::Open {
-                                assert!(outcome.back.is_some(), "{which}: an open exchange outcome has a back level");
+                                assert!(
+                                    outcome.back.is_some(),
+                                    "{which}: an open exchange outcome has a back level"
+                                );
                             }
                         } else {
                             assert!(
@@ -118,11 +130,24 @@ fn fixtures_pass_the_behaviour_rules() {
 
                 // Every record serializes, and prices and lines are written with exact
                 // digits: parsing the text back gives the same decimal.
-                for record in snapshot_records(bookmaker, None, event, capabilities.markets, Timestamp::now()) {
+                for record in snapshot_records(
+                    bookmaker,
+                    None,
+                    event,
+                    capabilities.markets,
+                    Timestamp::now(),
+                ) {
                     let json = serde_json::to_string(&record).expect("record serializes");
-                    let back: xtr_core::snapshot::Snapshot = serde_json::from_str(&json).expect("record parses");
-                    assert_eq!(back.outcomes, record.outcomes, "{which}: outcomes survive JSON");
-                    assert_eq!(back.market.line, record.market.line, "{which}: line survives JSON");
+                    let back: xtr_core::snapshot::Snapshot =
+                        serde_json::from_str(&json).expect("record parses");
+                    assert_eq!(
+                        back.outcomes, record.outcomes,
+                        "{which}: outcomes survive JSON"
+                    );
+                    assert_eq!(
+                        back.market.line, record.market.line,
+                        "{which}: line survives JSON"
+                    );
                     if record.status == MarketStatus::NotOffered {
                         assert!(record.outcomes.is_empty());
                     }
@@ -130,7 +155,10 @@ fn fixtures_pass_the_behaviour_rules() {
             }
         }
     }
-    assert!(markets_seen > 0 || suites().is_empty(), "the fixtures hold markets");
+    assert!(
+        markets_seen > 0 || suites().is_empty(),
+        "the fixtures hold markets"
+    );
 }
 
 #[test]
@@ -145,7 +173,10 @@ fn parse_leaves_out_unrequested_kinds() {
                     .parse(bodies, only)
                     .unwrap_or_else(|error| panic!("{bookmaker} {fixture}: {error}"));
                 for market in events.iter().flat_map(|event| &event.markets) {
-                    assert_eq!(market.key.kind, kind, "{bookmaker} {fixture}: asked only for {kind}");
+                    assert_eq!(
+                        market.key.kind, kind,
+                        "{bookmaker} {fixture}: asked only for {kind}"
+                    );
                 }
             }
         }
@@ -158,11 +189,18 @@ fn garbage_bodies_are_malformed_errors() {
     for (bookmaker, fixtures) in suites() {
         let extractor = extractors.get(bookmaker).expect("registered");
         let count = fixtures.first().map_or(1, |(_, bodies)| bodies.len());
-        for garbage in [&b"<html>Access denied</html>"[..], b"", b"{\"unterminated\": "] {
+        for garbage in [
+            &b"<html>Access denied</html>"[..],
+            b"",
+            b"{\"unterminated\": ",
+        ] {
             let bodies = vec![garbage; count];
             match extractor.parse(&bodies, extractor.capabilities().markets) {
                 Err(xtr_core::Error::Malformed { .. }) => {}
-                other => panic!("{bookmaker}: {:?} gave {other:?}", String::from_utf8_lossy(garbage)),
+                other => panic!(
+                    "{bookmaker}: {:?} gave {other:?}",
+                    String::from_utf8_lossy(garbage)
+                ),
             }
         }
     }

@@ -20,15 +20,34 @@ async fn worker_publishes_snapshots_and_dead_letters_bad_job() {
     let stream = "XTR-BTTS_live_stream";
 
     // Enqueued before any worker exists: the group is created from id 0, so these count.
-    let good_a = add_job(&client, stream, &[("bookmaker", "unibet"), ("event", "1007519027")]).await;
-    let bad = add_job(&client, stream, &[("bookmaker", "nosuchbook"), ("event", "1")]).await;
-    let good_b = add_job(&client, stream, &[("bookmaker", "unibet"), ("event", "1007519028")]).await;
+    let good_a = add_job(
+        &client,
+        stream,
+        &[("bookmaker", "unibet"), ("event", "1007519027")],
+    )
+    .await;
+    let bad = add_job(
+        &client,
+        stream,
+        &[("bookmaker", "nosuchbook"), ("event", "1")],
+    )
+    .await;
+    let good_b = add_job(
+        &client,
+        stream,
+        &[("bookmaker", "unibet"), ("event", "1007519028")],
+    )
+    .await;
 
     let mut worker = WorkerProcess::start(&worker_env(&redis, &kambi.uri(), stream));
     wait_drained(&client, stream, GROUP, TIMEOUT).await;
 
     let results = read_stream(&client, "xtr:odds").await;
-    assert_eq!(results.len(), 2, "one BTTS snapshot per good job: {results:?}");
+    assert_eq!(
+        results.len(),
+        2,
+        "one BTTS snapshot per good job: {results:?}"
+    );
     // Jobs of a batch run concurrently, so their results come in completion order.
     for (job, event) in [(&good_a, "1007519027"), (&good_b, "1007519028")] {
         let entry = results
@@ -51,14 +70,29 @@ async fn worker_publishes_snapshots_and_dead_letters_bad_job() {
         assert_eq!(snapshot["outcomes"][0]["outcome"], "yes");
         assert_eq!(snapshot["outcomes"][1]["outcome"], "no");
         // The exact digits: 1630 thousandths is written 1.63.
-        assert!(entry.1["snapshot"].contains(r#""price":1.63,"#), "{}", entry.1["snapshot"]);
-        assert!(entry.1["snapshot"].contains(r#""price":2.23,"#), "{}", entry.1["snapshot"]);
+        assert!(
+            entry.1["snapshot"].contains(r#""price":1.63,"#),
+            "{}",
+            entry.1["snapshot"]
+        );
+        assert!(
+            entry.1["snapshot"].contains(r#""price":2.23,"#),
+            "{}",
+            entry.1["snapshot"]
+        );
     }
 
-    let latest: Option<String> = client.get("xtr:latest:unibet:1007519027:btts:ft:-").await.unwrap();
-    let latest: serde_json::Value = serde_json::from_str(&latest.expect("latest key is set")).unwrap();
+    let latest: Option<String> = client
+        .get("xtr:latest:unibet:1007519027:btts:ft:-")
+        .await
+        .unwrap();
+    let latest: serde_json::Value =
+        serde_json::from_str(&latest.expect("latest key is set")).unwrap();
     assert_eq!(latest["outcomes"][0]["price"], 1.63);
-    let ttl: i64 = client.ttl("xtr:latest:unibet:1007519027:btts:ft:-").await.unwrap();
+    let ttl: i64 = client
+        .ttl("xtr:latest:unibet:1007519027:btts:ft:-")
+        .await
+        .unwrap();
     assert!(ttl > 86_000 && ttl <= 86_400, "latest TTL {ttl}");
 
     let dead = read_stream(&client, &format!("{stream}:dead")).await;
@@ -71,7 +105,10 @@ async fn worker_publishes_snapshots_and_dead_letters_bad_job() {
         "{}",
         dead[0].1["error"]
     );
-    assert!(dead[0].1["error"].contains("unibet"), "the reason lists the known bookmakers");
+    assert!(
+        dead[0].1["error"].contains("unibet"),
+        "the reason lists the known bookmakers"
+    );
 
     worker.signal(15);
     assert_eq!(worker.wait_exit(TIMEOUT), Some(0), "{}", worker.output());
@@ -126,8 +163,15 @@ async fn unchanged_outcomes_refresh_latest_only() {
     add_job(&client, stream, &[("bookmaker", "unibet"), ("event", "77")]).await;
     wait_drained(&client, stream, GROUP, TIMEOUT).await;
     let second: String = client.get(latest_key).await.unwrap();
-    assert_eq!(read_stream(&client, "xtr:odds").await.len(), 1, "same outcomes: no new entry");
-    assert_ne!(first, second, "the latest value is refreshed (new job id and observed_at)");
+    assert_eq!(
+        read_stream(&client, "xtr:odds").await.len(),
+        1,
+        "same outcomes: no new entry"
+    );
+    assert_ne!(
+        first, second,
+        "the latest value is refreshed (new job id and observed_at)"
+    );
 
     odds.store(1700, std::sync::atomic::Ordering::SeqCst);
     add_job(&client, stream, &[("bookmaker", "unibet"), ("event", "77")]).await;
@@ -158,13 +202,35 @@ async fn bad_jobs_end_as_dead_letters_with_reasons() {
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (vec![("event", "1")], "missing field \"bookmaker\""),
         (vec![("bookmaker", "unibet")], "missing field \"event\""),
-        (vec![("bookmaker", "unibet"), ("event", "1"), ("markets", "corners")], "invalid market kind \"corners\""),
-        (vec![("bookmaker", "unibet"), ("event", "../../admin")], "event id \"../../admin\" is invalid"),
-        (vec![("bookmaker", "unibet"), ("event", "1?host=evil.example")], "is invalid"),
-        (vec![("bookmaker", "unibet"), ("event", "http://evil.example/x")], "is invalid"),
-        (vec![("bookmaker", "unibet"), ("event", huge.as_str())], "is invalid"),
+        (
+            vec![
+                ("bookmaker", "unibet"),
+                ("event", "1"),
+                ("markets", "corners"),
+            ],
+            "invalid market kind \"corners\"",
+        ),
+        (
+            vec![("bookmaker", "unibet"), ("event", "../../admin")],
+            "event id \"../../admin\" is invalid",
+        ),
+        (
+            vec![("bookmaker", "unibet"), ("event", "1?host=evil.example")],
+            "is invalid",
+        ),
+        (
+            vec![("bookmaker", "unibet"), ("event", "http://evil.example/x")],
+            "is invalid",
+        ),
+        (
+            vec![("bookmaker", "unibet"), ("event", huge.as_str())],
+            "is invalid",
+        ),
         (vec![("bookmaker", "unibet"), ("event", "404")], "not found"),
-        (vec![("bookmaker", "unibet"), ("event", "500000")], "malformed"),
+        (
+            vec![("bookmaker", "unibet"), ("event", "500000")],
+            "malformed",
+        ),
     ];
     let mut ids = Vec::new();
     for (fields, _) in &cases {
@@ -188,7 +254,7 @@ async fn bad_jobs_end_as_dead_letters_with_reasons() {
             letter.1["error"]
         );
         assert!(letter.1["error"].len() < 2000, "reasons stay short");
-        for (_, value) in &letter.1 {
+        for value in letter.1.values() {
             assert!(value.len() < 5000, "copied fields are cut");
         }
     }
@@ -209,11 +275,23 @@ async fn job_markets_field_selects_kinds() {
     let client = redis.client().await;
     let kambi = kambi_server(KambiResponder::btts(1630, 2230)).await;
     let stream = "jobs";
-    add_job(&client, stream, &[("bookmaker", "unibet"), ("event", "9"), ("markets", "1x2,asian_handicap")]).await;
+    add_job(
+        &client,
+        stream,
+        &[
+            ("bookmaker", "unibet"),
+            ("event", "9"),
+            ("markets", "1x2,asian_handicap"),
+        ],
+    )
+    .await;
     let mut worker = WorkerProcess::start(&worker_env(&redis, &kambi.uri(), stream));
     wait_drained(&client, stream, GROUP, TIMEOUT).await;
     let results = read_stream(&client, "xtr:odds").await;
-    let kinds: Vec<_> = results.iter().map(|entry| entry.1["kind"].clone()).collect();
+    let kinds: Vec<_> = results
+        .iter()
+        .map(|entry| entry.1["kind"].clone())
+        .collect();
     assert_eq!(kinds, ["1x2", "asian_handicap"], "{results:?}");
     assert_eq!(snapshot(&results[0])["outcomes"][0]["price"], 2.1);
     assert_eq!(snapshot(&results[1])["status"], "not_offered");
@@ -237,16 +315,25 @@ async fn sigterm_finishes_in_flight_batch() {
     add_job(&client, stream, &[("bookmaker", "unibet"), ("event", "2")]).await;
     let mut worker = WorkerProcess::start(&worker_env(&redis, &kambi.uri(), stream));
     wait_until(TIMEOUT, "both jobs in flight", || async {
-        group_state(&client, stream, GROUP).await.is_some_and(|state| state.pending == 2)
+        group_state(&client, stream, GROUP)
+            .await
+            .is_some_and(|state| state.pending == 2)
     })
     .await;
 
     worker.signal(15);
     assert_eq!(worker.wait_exit(TIMEOUT), Some(0), "{}", worker.output());
     let state = group_state(&client, stream, GROUP).await.unwrap();
-    assert_eq!(state.pending, 0, "the in-flight batch finished and was acknowledged");
+    assert_eq!(
+        state.pending, 0,
+        "the in-flight batch finished and was acknowledged"
+    );
     assert_eq!(read_stream(&client, "xtr:odds").await.len(), 2);
-    assert!(worker.output().contains("Stop signal received"), "{}", worker.output());
+    assert!(
+        worker.output().contains("Stop signal received"),
+        "{}",
+        worker.output()
+    );
 }
 
 #[tokio::test]
@@ -256,6 +343,9 @@ async fn invalid_setting_fails_at_start_with_its_name() {
         .expect("xtr runs");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("invalid XTRTYPE=\"corner-worker\""), "{stderr}");
+    assert!(
+        stderr.contains("invalid XTRTYPE=\"corner-worker\""),
+        "{stderr}"
+    );
     assert!(stderr.contains("btts-worker, 1x2-worker"), "{stderr}");
 }

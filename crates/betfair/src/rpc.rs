@@ -319,7 +319,10 @@ mod tests {
         let error = check_response(body, context).unwrap_err();
         assert_eq!(error.kind(), "rejected");
         assert!(!error.is_transient());
-        assert!(error.to_string().contains("(JSON-RPC -32601): DSC-0021"), "{error}");
+        assert!(
+            error.to_string().contains("(JSON-RPC -32601): DSC-0021"),
+            "{error}"
+        );
     }
 
     #[test]

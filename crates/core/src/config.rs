@@ -65,7 +65,11 @@ pub const VARIABLES: &[Variable] = &[
         Some("btts-worker"),
         "worker type: the consumer group's name, and the markets it extracts",
     ),
-    var("XTR_BATCH", Some("3"), "jobs per read, run concurrently (1 to 1024)"),
+    var(
+        "XTR_BATCH",
+        Some("3"),
+        "jobs per read, run concurrently (1 to 1024)",
+    ),
     var("REDIS_HOST", Some("127.0.0.1"), "Redis host"),
     var("REDIS_PORT", Some("6379"), "Redis port"),
     var("REDIS_USERNAME", None, "Redis ACL user name"),
@@ -600,7 +604,11 @@ impl Reader<'_> {
         let worker_type_text = self.string("XTRTYPE")?;
         let worker_type = worker_type_text.parse::<WorkerType>().map_err(|_| {
             let names: Vec<_> = WorkerType::ALL.iter().map(|t| t.as_str()).collect();
-            self.invalid("XTRTYPE", &worker_type_text, format!("one of {}", names.join(", ")))
+            self.invalid(
+                "XTRTYPE",
+                &worker_type_text,
+                format!("one of {}", names.join(", ")),
+            )
         })?;
 
         let redis = self.redis()?;
@@ -619,7 +627,11 @@ impl Reader<'_> {
 
         let http_addr = match self.optional("XTR_HTTP_ADDR") {
             Some(text) => Some(text.parse::<SocketAddr>().map_err(|_| {
-                self.invalid("XTR_HTTP_ADDR", &text, "an address and port such as 0.0.0.0:9000")
+                self.invalid(
+                    "XTR_HTTP_ADDR",
+                    &text,
+                    "an address and port such as 0.0.0.0:9000",
+                )
             })?),
             None => None,
         };
@@ -722,16 +734,23 @@ impl Reader<'_> {
                 matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") && url.has_host()
             });
             if valid.is_none() {
-                return Err(self.invalid(&proxy_name, text, "a proxy URL such as http://host:3128"));
+                return Err(self.invalid(
+                    &proxy_name,
+                    text,
+                    "a proxy URL such as http://host:3128",
+                ));
             }
         }
 
         let rate_name = variable("RATE_LIMIT");
         let rate_limit = match self.optional(&rate_name) {
-            Some(text) => Some(
-                text.parse::<NonZeroU32>()
-                    .map_err(|_| self.invalid(&rate_name, &text, "a whole number of requests per second, at least 1"))?,
-            ),
+            Some(text) => Some(text.parse::<NonZeroU32>().map_err(|_| {
+                self.invalid(
+                    &rate_name,
+                    &text,
+                    "a whole number of requests per second, at least 1",
+                )
+            })?),
             None => None,
         };
 
@@ -876,7 +895,9 @@ mod tests {
 
     #[test]
     fn unknown_worker_type_lists_valid_ones() {
-        let error = load(&[("XTRTYPE", "corners-worker")]).unwrap_err().to_string();
+        let error = load(&[("XTRTYPE", "corners-worker")])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("\"corners-worker\""), "{error}");
         assert!(
             error.contains(
@@ -915,7 +936,10 @@ mod tests {
         let error = load(&[("XTR_UNIBET_BASE_URL", "ftp://x")])
             .unwrap_err()
             .to_string();
-        assert!(error.starts_with("invalid XTR_UNIBET_BASE_URL=\"ftp://x\""), "{error}");
+        assert!(
+            error.starts_with("invalid XTR_UNIBET_BASE_URL=\"ftp://x\""),
+            "{error}"
+        );
         assert!(load(&[("XTR_UNIBET_BASE_URL", "http://x/?a=1")]).is_err());
     }
 
@@ -948,7 +972,11 @@ mod tests {
         assert_eq!(settings.stream, "from-file");
         assert_eq!(settings.batch, 9);
         assert_eq!(
-            settings.bookmakers["unibet"].base_url.as_ref().unwrap().as_str(),
+            settings.bookmakers["unibet"]
+                .base_url
+                .as_ref()
+                .unwrap()
+                .as_str(),
             "http://127.0.0.1:1/"
         );
     }
@@ -970,7 +998,10 @@ mod tests {
         let error = load(&[("XTR_CONFIG", "/nonexistent/xtr.toml")])
             .unwrap_err()
             .to_string();
-        assert!(error.starts_with("invalid XTR_CONFIG=\"/nonexistent/xtr.toml\""), "{error}");
+        assert!(
+            error.starts_with("invalid XTR_CONFIG=\"/nonexistent/xtr.toml\""),
+            "{error}"
+        );
     }
 
     #[test]

@@ -39,7 +39,8 @@ pub fn check(events: &[EventMarkets]) -> Vec<String> {
                 "event {id} market {} {} {}",
                 key.kind,
                 key.period,
-                key.line.map_or_else(|| "-".to_owned(), |line| line.to_string())
+                key.line
+                    .map_or_else(|| "-".to_owned(), |line| line.to_string())
             );
             if !keys.insert(key) {
                 problems.push(format!("{name}: market key appears twice"));
@@ -54,8 +55,12 @@ pub fn check(events: &[EventMarkets]) -> Vec<String> {
             }
 
             match (key.kind.has_line(), key.line) {
-                (true, None) => problems.push(format!("{name}: a {} market needs a line", key.kind)),
-                (false, Some(_)) => problems.push(format!("{name}: a {} market has no line", key.kind)),
+                (true, None) => {
+                    problems.push(format!("{name}: a {} market needs a line", key.kind));
+                }
+                (false, Some(_)) => {
+                    problems.push(format!("{name}: a {} market has no line", key.kind));
+                }
                 (true, Some(line)) => {
                     let value = line.value();
                     let step = match key.kind {
@@ -65,8 +70,12 @@ pub fn check(events: &[EventMarkets]) -> Vec<String> {
                     if !(value / step).fract().is_zero() {
                         problems.push(format!("{name}: line {line} is not a multiple of {step}"));
                     }
-                    if key.kind == MarketKind::TotalGoals && (value.fract().abs() != Decimal::new(5, 1)) {
-                        problems.push(format!("{name}: total goals line {line} is not a half goal"));
+                    if key.kind == MarketKind::TotalGoals
+                        && (value.fract().abs() != Decimal::new(5, 1))
+                    {
+                        problems.push(format!(
+                            "{name}: total goals line {line} is not a half goal"
+                        ));
                     }
                     if key.kind != MarketKind::AsianHandicap && value.is_sign_negative() {
                         problems.push(format!("{name}: negative total line {line}"));
@@ -87,10 +96,16 @@ pub fn check(events: &[EventMarkets]) -> Vec<String> {
                 for (side, level) in [("back", outcome.back), ("lay", outcome.lay)] {
                     if let Some(level) = level {
                         if level.price.value() <= Decimal::ONE {
-                            problems.push(format!("{which}: {side} price {} is not above 1.0", level.price));
+                            problems.push(format!(
+                                "{which}: {side} price {} is not above 1.0",
+                                level.price
+                            ));
                         }
                         if level.size.value() <= Decimal::ZERO {
-                            problems.push(format!("{which}: {side} size {} is not positive", level.size));
+                            problems.push(format!(
+                                "{which}: {side} size {} is not positive",
+                                level.size
+                            ));
                         }
                     }
                 }
@@ -134,7 +149,9 @@ pub fn read_realdata(crate_dir: &str, relative: &str) -> Option<Vec<u8>> {
 pub fn unwrap_recording(bytes: &[u8]) -> Vec<Vec<u8>> {
     let value: serde_json::Value = serde_json::from_slice(bytes).expect("recording is JSON");
     match value {
-        serde_json::Value::Object(mut map) if map.contains_key("provider") && map.contains_key("data") => {
+        serde_json::Value::Object(mut map)
+            if map.contains_key("provider") && map.contains_key("data") =>
+        {
             match map.remove("data") {
                 Some(serde_json::Value::Array(items)) => items
                     .iter()
@@ -172,7 +189,11 @@ mod tests {
 
     fn totals(line: &str) -> Market {
         Market {
-            key: MarketKey::with_line(MarketKind::TotalGoals, Period::FullTime, line.parse::<Line>().unwrap()),
+            key: MarketKey::with_line(
+                MarketKind::TotalGoals,
+                Period::FullTime,
+                line.parse::<Line>().unwrap(),
+            ),
             id: None,
             outcomes: vec![
                 outcome(OutcomeName::Over, Some("1.9"), OutcomeStatus::Open),

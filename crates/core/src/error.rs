@@ -318,7 +318,10 @@ mod tests {
     #[test]
     fn safe_url_drops_query_and_credentials() {
         let text = context().to_string();
-        assert_eq!(text, "unibet fetch event (https://api.example/v1/event/1.json)");
+        assert_eq!(
+            text,
+            "unibet fetch event (https://api.example/v1/event/1.json)"
+        );
         assert!(!text.contains("secret"));
         assert!(!text.contains("pw"));
     }

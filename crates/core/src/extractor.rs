@@ -170,7 +170,9 @@ mod tests {
 
     #[test]
     fn event_id_rejects_path_characters() {
-        for id in ["", "..", ".", "1/2", "1?x=2", "1#x", "a b", "%2e%2e", "é", "1\n"] {
+        for id in [
+            "", "..", ".", "1/2", "1?x=2", "1#x", "a b", "%2e%2e", "é", "1\n",
+        ] {
             assert!(validate_event_id(id).is_err(), "{id:?} accepted");
         }
         let long = "9".repeat(MAX_EVENT_ID_LEN + 1);
@@ -184,6 +186,9 @@ mod tests {
     fn numeric_event_id() {
         assert!(validate_numeric_event_id("1007519027").is_ok());
         let error = validate_numeric_event_id("10a").unwrap_err().to_string();
-        assert_eq!(error, "invalid job: event id \"10a\" is invalid: expected digits only");
+        assert_eq!(
+            error,
+            "invalid job: event id \"10a\" is invalid: expected digits only"
+        );
     }
 }

@@ -12,17 +12,17 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
 use secrecy::ExposeSecret;
 use url::Url;
 
 use crate::config::{BookmakerConfig, HttpSettings};
 
-pub use reqwest::Method;
-pub use reqwest::header;
 use crate::error::{Context, Error, Result, SafeUrl};
 use crate::record::{Recorder, Recording};
+pub use reqwest::Method;
+pub use reqwest::header;
 
 /// Attempts of one request, the first included, when failures are transient.
 pub const MAX_ATTEMPTS: u32 = 4;
@@ -166,13 +166,12 @@ impl BookmakerHttp {
             .tcp_nodelay(true)
             .redirect(policy);
         if let Some(proxy) = &config.proxy {
-            let proxy = reqwest::Proxy::all(proxy.expose_secret()).map_err(|_| {
-                Error::InvalidConfig {
+            let proxy =
+                reqwest::Proxy::all(proxy.expose_secret()).map_err(|_| Error::InvalidConfig {
                     variable: config.variable("PROXY"),
                     value: "<redacted>".into(),
                     expected: "a proxy URL such as http://host:3128".into(),
-                }
-            })?;
+                })?;
             builder = builder.proxy(proxy);
         } else {
             builder = builder.no_proxy();
@@ -239,10 +238,12 @@ impl BookmakerHttp {
     ) -> Result<Url> {
         let mut url = self.base(operation)?.clone();
         {
-            let mut path = url.path_segments_mut().map_err(|()| Error::MissingSetting {
-                context: Context::new(self.bookmaker, operation),
-                variable: self.base_variable.clone(),
-            })?;
+            let mut path = url
+                .path_segments_mut()
+                .map_err(|()| Error::MissingSetting {
+                    context: Context::new(self.bookmaker, operation),
+                    variable: self.base_variable.clone(),
+                })?;
             path.pop_if_empty();
             for segment in segments {
                 path.push(segment);
@@ -336,7 +337,9 @@ impl BookmakerHttp {
             return Err(Error::Status {
                 context,
                 status: status.as_u16(),
-                retry_after: retry_after.filter(|_| status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()),
+                retry_after: retry_after.filter(|_| {
+                    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+                }),
             });
         }
         Ok(body)
@@ -414,10 +417,7 @@ fn describe_transport_error(error: &reqwest::Error) -> String {
 pub fn is_under(base: &Url, url: &Url) -> bool {
     let path = url.path();
     let inside = path.starts_with(base.path()) || path == base.path().trim_end_matches('/');
-    url.origin() == base.origin()
-        && inside
-        && url.username().is_empty()
-        && url.password().is_none()
+    url.origin() == base.origin() && inside && url.username().is_empty() && url.password().is_none()
 }
 
 fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -452,21 +452,48 @@ mod tests {
     #[test]
     fn is_under_checks_origin_and_path() {
         let base = Url::parse("https://api.example/v1/").unwrap();
-        assert!(is_under(&base, &Url::parse("https://api.example/v1/x").unwrap()));
-        assert!(!is_under(&base, &Url::parse("https://api.example/v2/x").unwrap()));
-        assert!(is_under(&base, &Url::parse("https://api.example/v1").unwrap()));
-        assert!(!is_under(&base, &Url::parse("https://api.example/v10").unwrap()));
-        assert!(!is_under(&base, &Url::parse("http://api.example/v1/x").unwrap()));
-        assert!(!is_under(&base, &Url::parse("https://evil.example/v1/x").unwrap()));
-        assert!(!is_under(&base, &Url::parse("https://api.example:8443/v1/x").unwrap()));
-        assert!(!is_under(&base, &Url::parse("https://u:p@api.example/v1/x").unwrap()));
+        assert!(is_under(
+            &base,
+            &Url::parse("https://api.example/v1/x").unwrap()
+        ));
+        assert!(!is_under(
+            &base,
+            &Url::parse("https://api.example/v2/x").unwrap()
+        ));
+        assert!(is_under(
+            &base,
+            &Url::parse("https://api.example/v1").unwrap()
+        ));
+        assert!(!is_under(
+            &base,
+            &Url::parse("https://api.example/v10").unwrap()
+        ));
+        assert!(!is_under(
+            &base,
+            &Url::parse("http://api.example/v1/x").unwrap()
+        ));
+        assert!(!is_under(
+            &base,
+            &Url::parse("https://evil.example/v1/x").unwrap()
+        ));
+        assert!(!is_under(
+            &base,
+            &Url::parse("https://api.example:8443/v1/x").unwrap()
+        ));
+        assert!(!is_under(
+            &base,
+            &Url::parse("https://u:p@api.example/v1/x").unwrap()
+        ));
     }
 
     #[test]
     fn rate_limit_spaces_requests_without_burst() {
         let limiter = RateLimiter::direct(quota(NonZeroU32::new(5).unwrap()));
         assert!(limiter.check().is_ok());
-        assert!(limiter.check().is_err(), "a second request at once is over 5 per second");
+        assert!(
+            limiter.check().is_err(),
+            "a second request at once is over 5 per second"
+        );
     }
 
     #[test]

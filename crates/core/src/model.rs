@@ -193,7 +193,11 @@ impl MarketSet {
     /// Returns an error naming the first unknown kind, or when the list names none.
     pub fn parse_list(text: &str) -> Result<Self, ParseNameError> {
         let mut set = Self::EMPTY;
-        for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        for name in text
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
             set = set.with(name.parse()?);
         }
         if set.is_empty() {
@@ -645,14 +649,20 @@ mod tests {
             MarketSet::from_kinds(&[MarketKind::TotalGoals])
         );
         assert_eq!(WorkerType::AllMarkets.markets(), MarketSet::all());
-        let error = "corner-worker".parse::<WorkerType>().unwrap_err().to_string();
+        let error = "corner-worker"
+            .parse::<WorkerType>()
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("btts-worker, 1x2-worker, totals-worker, ah-worker"));
     }
 
     #[test]
     fn timestamp_keeps_whole_seconds() {
         let time = Timestamp::parse("2021-05-30T13:00:00Z").unwrap();
-        assert_eq!(serde_json::to_string(&time).unwrap(), "\"2021-05-30T13:00:00Z\"");
+        assert_eq!(
+            serde_json::to_string(&time).unwrap(),
+            "\"2021-05-30T13:00:00Z\""
+        );
         let offset = Timestamp::parse("2021-05-30T15:00:00+02:00").unwrap();
         assert_eq!(offset, time);
     }
@@ -671,6 +681,9 @@ mod tests {
         };
         market.sort_outcomes();
         let names: Vec<_> = market.outcomes.iter().map(|o| o.outcome).collect();
-        assert_eq!(names, [OutcomeName::Home, OutcomeName::Draw, OutcomeName::Away]);
+        assert_eq!(
+            names,
+            [OutcomeName::Home, OutcomeName::Draw, OutcomeName::Away]
+        );
     }
 }

@@ -76,8 +76,8 @@ pub fn parse_american(text: &str) -> Result<Price, OddsError> {
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return Err(OddsError::AmericanText(text.to_owned()));
     }
-    let magnitude = Decimal::from_str_exact(digits)
-        .map_err(|_| OddsError::AmericanText(text.to_owned()))?;
+    let magnitude =
+        Decimal::from_str_exact(digits).map_err(|_| OddsError::AmericanText(text.to_owned()))?;
     american_to_decimal(if negative { -magnitude } else { magnitude })
 }
 
@@ -108,17 +108,29 @@ mod tests {
 
     #[test]
     fn american_negative_rounds_half_up() {
-        assert_eq!(american_to_decimal(Decimal::from(-108)).unwrap(), price("1.9259"));
+        assert_eq!(
+            american_to_decimal(Decimal::from(-108)).unwrap(),
+            price("1.9259")
+        );
         // 1 + 100/107 = 1.934579..., rounds down.
-        assert_eq!(american_to_decimal(Decimal::from(-107)).unwrap(), price("1.9346"));
+        assert_eq!(
+            american_to_decimal(Decimal::from(-107)).unwrap(),
+            price("1.9346")
+        );
         // 1 + 100/160 = 1.625 exactly: no rounding, trailing zeros dropped.
-        assert_eq!(american_to_decimal(Decimal::from(-160)).unwrap(), price("1.625"));
+        assert_eq!(
+            american_to_decimal(Decimal::from(-160)).unwrap(),
+            price("1.625")
+        );
     }
 
     #[test]
     fn american_midpoint_rounds_up() {
         // 1 + 100/400000 = 1.00025: banker's rounding would give 1.0002.
-        assert_eq!(american_to_decimal(Decimal::from(-400_000)).unwrap(), price("1.0003"));
+        assert_eq!(
+            american_to_decimal(Decimal::from(-400_000)).unwrap(),
+            price("1.0003")
+        );
         // 1 + 100.005/100 = 2.00005: banker's rounding would give 2.
         assert_eq!(
             american_to_decimal(Decimal::new(100_005, 3)).unwrap(),
@@ -128,14 +140,23 @@ mod tests {
 
     #[test]
     fn american_positive() {
-        assert_eq!(american_to_decimal(Decimal::from(150)).unwrap(), price("2.5"));
-        assert_eq!(american_to_decimal(Decimal::from(254)).unwrap(), price("3.54"));
+        assert_eq!(
+            american_to_decimal(Decimal::from(150)).unwrap(),
+            price("2.5")
+        );
+        assert_eq!(
+            american_to_decimal(Decimal::from(254)).unwrap(),
+            price("3.54")
+        );
     }
 
     #[test]
     fn american_boundary_is_evens() {
         assert_eq!(american_to_decimal(Decimal::from(100)).unwrap(), price("2"));
-        assert_eq!(american_to_decimal(Decimal::from(-100)).unwrap(), price("2"));
+        assert_eq!(
+            american_to_decimal(Decimal::from(-100)).unwrap(),
+            price("2")
+        );
         assert!(american_to_decimal(Decimal::from(99)).is_err());
         assert!(american_to_decimal(Decimal::from(-99)).is_err());
         assert!(american_to_decimal(Decimal::ZERO).is_err());
@@ -147,9 +168,18 @@ mod tests {
         assert_eq!(parse_american("\u{2212}108").unwrap(), price("1.9259"));
         assert_eq!(parse_american("+150").unwrap(), price("2.5"));
         assert_eq!(parse_american(" 150 ").unwrap(), price("2.5"));
-        assert!(matches!(parse_american("EVS"), Err(OddsError::AmericanText(_))));
-        assert!(matches!(parse_american("-"), Err(OddsError::AmericanText(_))));
-        assert!(matches!(parse_american("+50"), Err(OddsError::AmericanRange(_))));
+        assert!(matches!(
+            parse_american("EVS"),
+            Err(OddsError::AmericanText(_))
+        ));
+        assert!(matches!(
+            parse_american("-"),
+            Err(OddsError::AmericanText(_))
+        ));
+        assert!(matches!(
+            parse_american("+50"),
+            Err(OddsError::AmericanRange(_))
+        ));
     }
 
     #[test]

@@ -33,7 +33,9 @@ const SECRET_HEADERS: &[&str] = &[
 ];
 
 /// Parts of query parameter names that mark a credential.
-const SECRET_QUERY_PARTS: &[&str] = &["key", "token", "secret", "password", "session", "auth", "accessid"];
+const SECRET_QUERY_PARTS: &[&str] = &[
+    "key", "token", "secret", "password", "session", "auth", "accessid",
+];
 
 /// Returns whether a header or parameter name looks like it carries a credential.
 fn is_secret_name(name: &str, parts: &[&str]) -> bool {
@@ -142,7 +144,13 @@ impl Recorder {
     }
 
     /// Records the bodies that made a parser fail under `<dir>/failed/<bookmaker>/`.
-    pub fn record_failure(&self, bookmaker: &'static str, operation: &'static str, bodies: &[Bytes], error: &str) {
+    pub fn record_failure(
+        &self,
+        bookmaker: &'static str,
+        operation: &'static str,
+        bodies: &[Bytes],
+        error: &str,
+    ) {
         let folder = self.dir.join("failed").join(bookmaker);
         let empty = HeaderMap::new();
         let url = Url::parse("about:parse").expect("a constant URL parses");
@@ -220,7 +228,10 @@ impl Recorder {
                     .map(|entries| {
                         entries
                             .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-                            .filter(|path| path.extension().is_some_and(|ext| ext == "body") && *path != body_path)
+                            .filter(|path| {
+                                path.extension().is_some_and(|ext| ext == "body")
+                                    && *path != body_path
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -273,12 +284,24 @@ mod tests {
         recorder.record(&recording(&url, &headers, &body));
 
         let folder = dir.path().join("unibet");
-        let mut files: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
         assert_eq!(files.len(), 2);
-        let body_file = files.iter().find(|p| p.extension().unwrap() == "body").unwrap();
+        let body_file = files
+            .iter()
+            .find(|p| p.extension().unwrap() == "body")
+            .unwrap();
         assert_eq!(std::fs::read(body_file).unwrap(), body.as_ref());
-        let meta = std::fs::read_to_string(files.iter().find(|p| p.to_string_lossy().ends_with(".meta.json")).unwrap()).unwrap();
+        let meta = std::fs::read_to_string(
+            files
+                .iter()
+                .find(|p| p.to_string_lossy().ends_with(".meta.json"))
+                .unwrap(),
+        )
+        .unwrap();
         assert!(!meta.contains("s3cret"), "{meta}");
         assert!(!meta.contains("tok3n"), "{meta}");
         assert!(!meta.contains("pw@"), "{meta}");
@@ -302,7 +325,10 @@ mod tests {
             .filter(|p| p.extension().unwrap() == "body")
             .collect();
         assert_eq!(bodies.len(), 3);
-        let mut kept: Vec<String> = bodies.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+        let mut kept: Vec<String> = bodies
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
         kept.sort();
         assert_eq!(kept, ["4", "5", "6"], "the newest are kept");
     }
@@ -311,7 +337,12 @@ mod tests {
     fn parse_failures_go_to_their_own_folder() {
         let dir = tempfile::tempdir().unwrap();
         let recorder = Recorder::new(dir.path().to_owned(), 1);
-        recorder.record_failure("unibet", "parse", &[Bytes::from_static(b"<html>")], "malformed");
+        recorder.record_failure(
+            "unibet",
+            "parse",
+            &[Bytes::from_static(b"<html>")],
+            "malformed",
+        );
         let folder = dir.path().join("failed").join("unibet");
         let files: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
         assert_eq!(files.len(), 2);

@@ -96,16 +96,19 @@ impl Registry {
         let mut by_name = BTreeMap::new();
         for registration in &self.registrations {
             let name = registration.spec.name;
-            let config = settings.bookmakers.get(name).cloned().unwrap_or_else(|| {
-                BookmakerConfig {
-                    name,
-                    prefix: crate::config::bookmaker_prefix(name),
-                    base_url: None,
-                    proxy: None,
-                    rate_limit: None,
-                    values: BTreeMap::new(),
-                }
-            });
+            let config =
+                settings
+                    .bookmakers
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| BookmakerConfig {
+                        name,
+                        prefix: crate::config::bookmaker_prefix(name),
+                        base_url: None,
+                        proxy: None,
+                        rate_limit: None,
+                        values: BTreeMap::new(),
+                    });
             by_name.insert(name, (registration.build)(&config, &settings.http)?);
         }
         Ok(Extractors { by_name })

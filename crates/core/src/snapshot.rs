@@ -116,7 +116,13 @@ pub fn snapshot_records<'a>(
         .filter(|market| requested.contains(market.key.kind))
     {
         offered = offered.with(market.key.kind);
-        records.push(offered_record(bookmaker, job, &event.event, market, observed_at));
+        records.push(offered_record(
+            bookmaker,
+            job,
+            &event.event,
+            market,
+            observed_at,
+        ));
     }
     for kind in requested.difference(offered).iter() {
         records.push(SnapshotRecord {

@@ -399,13 +399,12 @@ fn regular_event<'a>(matchup: &'a Matchup<'a>) -> Result<Option<EventBuilder<'a>
         ),
         None => None,
     };
-    if let Some(league) = &league {
-        if OTHER_UNIT_LEAGUE_SUFFIXES
+    if let Some(league) = &league
+        && OTHER_UNIT_LEAGUE_SUFFIXES
             .iter()
             .any(|suffix| league.name.ends_with(suffix))
-        {
-            return Ok(None);
-        }
+    {
+        return Ok(None);
     }
 
     let mut home = None;

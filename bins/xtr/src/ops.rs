@@ -56,11 +56,11 @@ pub(crate) enum DeadCommand {
 async fn connect(settings: &xtr_core::config::Settings) -> anyhow::Result<Client> {
     let client = xtr_worker::redis::client(&settings.redis, Duration::from_secs(10))?;
     client.connect();
-    tokio::time::timeout(Duration::from_secs(5), client.wait_for_connect())
+    tokio::time::timeout(Duration::from_secs(10), client.wait_for_connect())
         .await
         .map_err(|_| {
             anyhow::anyhow!(
-                "Redis did not answer within 5 s; check REDIS_HOST, REDIS_PORT or REDIS_URL"
+                "Redis did not answer within 10 s; check REDIS_HOST, REDIS_PORT or REDIS_URL"
             )
         })?
         .context("cannot connect to Redis")?;

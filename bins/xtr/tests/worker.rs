@@ -349,3 +349,119 @@ async fn invalid_setting_fails_at_start_with_its_name() {
     );
     assert!(stderr.contains("btts-worker, 1x2-worker"), "{stderr}");
 }
+
+#[tokio::test]
+async fn record_dir_keeps_responses_and_parse_failures() {
+    let redis = RedisServer::start();
+    let client = redis.client().await;
+    let kambi = kambi_server(KambiResponder::with(|id| {
+        if id == "666" {
+            ResponseTemplate::new(200).set_body_string("<html>blocked</html>")
+        } else {
+            ResponseTemplate::new(200).set_body_string(kambi_event(id, 1630, 2230))
+        }
+    }))
+    .await;
+    let stream = "jobs";
+    let records = tempfile::tempdir().unwrap();
+    let mut env = worker_env(&redis, &kambi.uri(), stream);
+    env.push(("XTR_RECORD_DIR", records.path().display().to_string()));
+    add_job(&client, stream, &[("bookmaker", "unibet"), ("event", "1")]).await;
+    add_job(
+        &client,
+        stream,
+        &[("bookmaker", "unibet"), ("event", "666")],
+    )
+    .await;
+    let mut worker = WorkerProcess::start(&env);
+    wait_drained(&client, stream, GROUP, TIMEOUT).await;
+    worker.signal(15);
+    assert_eq!(worker.wait_exit(TIMEOUT), Some(0));
+
+    let bodies = |dir: std::path::PathBuf| -> Vec<std::path::PathBuf> {
+        let mut found: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "body"))
+            .collect();
+        found.sort();
+        found
+    };
+    let recorded = bodies(records.path().join("unibet"));
+    assert_eq!(
+        recorded.len(),
+        2,
+        "every response is recorded: {recorded:?}"
+    );
+    let failed = bodies(records.path().join("failed").join("unibet"));
+    assert_eq!(
+        failed.len(),
+        1,
+        "the body that broke the parser is kept apart"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&failed[0]).unwrap(),
+        "<html>blocked</html>"
+    );
+    let meta = std::fs::read_to_string(failed[0].with_extension("meta.json")).unwrap();
+    assert!(meta.contains("malformed"), "{meta}");
+
+    // A recording is a test input at once: xtr parse reads it as it is.
+    let good = recorded
+        .iter()
+        .find(|path| std::fs::read_to_string(path).unwrap().contains("betOffers"))
+        .expect("the good response was recorded");
+    let output = xtr(
+        &[
+            "parse",
+            "unibet",
+            good.to_str().unwrap(),
+            "--market",
+            "btts",
+        ],
+        &[],
+    )
+    .output()
+    .expect("xtr runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains(r#""price":1.63"#));
+}
+
+#[tokio::test]
+async fn repeated_errors_are_logged_once_per_window() {
+    let redis = RedisServer::start();
+    let client = redis.client().await;
+    let kambi = kambi_server(KambiResponder::with(|_| ResponseTemplate::new(404))).await;
+    let stream = "jobs";
+    for event in 1..=30 {
+        add_job(
+            &client,
+            stream,
+            &[("bookmaker", "unibet"), ("event", &event.to_string())],
+        )
+        .await;
+    }
+    let mut worker = WorkerProcess::start(&worker_env(&redis, &kambi.uri(), stream));
+    wait_drained(&client, stream, GROUP, TIMEOUT).await;
+    worker.signal(15);
+    assert_eq!(worker.wait_exit(TIMEOUT), Some(0));
+    assert_eq!(
+        read_stream(&client, &format!("{stream}:dead")).await.len(),
+        30
+    );
+    let output = worker.output();
+    let warnings = output
+        .lines()
+        .filter(|line| {
+            line.contains("WARN") && line.contains("Job moved to the dead-letter stream")
+        })
+        .count();
+    assert_eq!(
+        warnings, 1,
+        "30 identical dead letters, one warning:\n{output}"
+    );
+}

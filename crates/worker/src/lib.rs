@@ -14,6 +14,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod publish;
 pub mod redis;
+pub mod repeats;
 pub mod run;
 pub mod shutdown;
 

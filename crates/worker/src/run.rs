@@ -22,7 +22,9 @@ use crate::lease::{self, Lease};
 use crate::metrics::{JobOutcome, Observability, unix_millis};
 use crate::publish::{Batch, PublishCounts, Streams};
 use crate::redis::{self, Entry, parse_autoclaim_reply, parse_read_reply};
+use crate::repeats::{Repeats, Verdict};
 use crate::shutdown::Shutdown;
+use xtr_core::record::Recorder;
 
 /// After the first job of a batch finishes, the others get this long before the
 /// finished ones are published without them, so one slow bookmaker does not hold back
@@ -47,6 +49,10 @@ pub struct Worker {
     streams: Streams,
     observability: Observability,
     lease: Lease,
+    /// Where responses that made a parser fail are saved, when `XTR_RECORD_DIR` is set.
+    recorder: Option<Arc<Recorder>>,
+    /// Counts repeated job errors so each kind is logged once per window.
+    repeats: Repeats,
 }
 
 /// One job's result, ready to publish.
@@ -79,11 +85,20 @@ impl Worker {
             // counter skips it. Subscribing before `connect` guarantees that the
             // first event seen is the first connection.
             let metrics = observability.metrics.clone();
+            let health = observability.health.clone();
             let first = AtomicBool::new(true);
             client.on_reconnect(move |_server| {
                 if !first.swap(false, Ordering::Relaxed) {
                     metrics.redis_reconnect();
                 }
+                health.set_redis_connected(true);
+                async { Ok(()) }
+            });
+            // A broken connection shows in /readyz at once, not only when the next
+            // command times out.
+            let health = observability.health.clone();
+            client.on_error(move |_error| {
+                health.set_redis_connected(false);
                 async { Ok(()) }
             });
             client.connect();
@@ -137,6 +152,11 @@ impl Worker {
             consumer = %settings.consumer,
             "Worker connected to Redis"
         );
+        let recorder = settings
+            .http
+            .record_dir
+            .as_ref()
+            .map(|dir| Arc::new(Recorder::new(dir.clone(), settings.http.record_max_files)));
         Ok(Self {
             settings: Arc::new(settings),
             extractors,
@@ -146,6 +166,8 @@ impl Worker {
             streams,
             observability,
             lease,
+            recorder,
+            repeats: Repeats::default(),
         })
     }
 
@@ -673,18 +695,24 @@ impl Worker {
             return;
         };
         let deadline = self.settings.job_deadline;
-        let result = match tokio::time::timeout(
-            deadline,
-            extractor.extract(&job.event, job.markets),
-        )
-        .await
-        {
-            Ok(result) => result,
-            Err(_) => Err(Error::Timeout {
-                context: xtr_core::error::Context::new(extractor.name(), "job"),
-                after: deadline,
-            }),
-        };
+        let fetched =
+            match tokio::time::timeout(deadline, extractor.fetch(&job.event, job.markets)).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::Timeout {
+                    context: xtr_core::error::Context::new(extractor.name(), "job"),
+                    after: deadline,
+                }),
+            };
+        let result = fetched.and_then(|bodies| {
+            let slices: Vec<&[u8]> = bodies.iter().map(|body| body.as_ref()).collect();
+            let parsed = extractor.parse(&slices, job.markets);
+            if let (Err(error @ Error::Malformed { .. }), Some(recorder)) =
+                (&parsed, &self.recorder)
+            {
+                recorder.record_failure(extractor.name(), "parse", &bodies, &error.to_string());
+            }
+            parsed
+        });
 
         let events = match result {
             Ok(events) => events,
@@ -696,7 +724,18 @@ impl Worker {
                     );
                     self.dead_letter(report, entry, &reason, error.kind(), deliveries);
                 } else {
-                    warn!(error = %error, deliveries, "Job failed with a transient error; it stays pending for a retry");
+                    let key = format!("{}:{}", job.bookmaker, error.kind());
+                    match self.repeats.check(&key) {
+                        Verdict::Log { suppressed } => warn!(
+                            error = %error,
+                            deliveries,
+                            similar_not_logged = suppressed,
+                            "Job failed with a transient error; it stays pending for a retry"
+                        ),
+                        Verdict::Suppress => {
+                            debug!(error = %error, deliveries, "Job failed with a transient error");
+                        }
+                    }
                     report.outcome = JobOutcome::Retried;
                     report.part.add_retry_error(&entry.id, &error.to_string());
                 }
@@ -762,14 +801,27 @@ impl Worker {
         kind: &str,
         deliveries: u64,
     ) {
-        warn!(
-            job_id = %entry.id,
-            bookmaker = %report.bookmaker,
-            error_kind = kind,
-            deliveries,
-            error = reason,
-            "Job moved to the dead-letter stream"
-        );
+        match self
+            .repeats
+            .check(&format!("dead:{}:{kind}", report.bookmaker))
+        {
+            Verdict::Log { suppressed } => warn!(
+                job_id = %entry.id,
+                bookmaker = %report.bookmaker,
+                error_kind = kind,
+                deliveries,
+                error = reason,
+                similar_not_logged = suppressed,
+                "Job moved to the dead-letter stream"
+            ),
+            Verdict::Suppress => debug!(
+                job_id = %entry.id,
+                bookmaker = %report.bookmaker,
+                error_kind = kind,
+                error = reason,
+                "Job moved to the dead-letter stream"
+            ),
+        }
         report.outcome = JobOutcome::DeadLettered;
         report.part = Batch::default();
         report.part.add_dead_letter(

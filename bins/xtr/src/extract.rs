@@ -116,6 +116,14 @@ pub(crate) fn parse(
     let loaded = load(Console::Stderr)?;
     let extractor = extractor(&loaded.extractors, bookmaker)?;
     let markets = requested_markets(extractor.as_ref(), markets)?;
+    for (index, file) in files.iter().enumerate() {
+        if files[..index].contains(file) {
+            bail!(
+                "{} is given twice; each response file may appear once",
+                file.display()
+            );
+        }
+    }
     let mut bodies = Vec::with_capacity(files.len());
     for file in files {
         let body =
@@ -131,7 +139,13 @@ pub(crate) fn parse(
             slices.len()
         );
     }
-    let events = extractor.parse(&slices, markets)?;
+    let events = extractor.parse(&slices, markets).with_context(|| {
+        let names: Vec<_> = files
+            .iter()
+            .map(|file| file.display().to_string())
+            .collect();
+        format!("cannot parse {}", names.join(", "))
+    })?;
     print_records(extractor.as_ref(), &events, markets)?;
     Ok(ExitCode::SUCCESS)
 }

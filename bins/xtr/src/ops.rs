@@ -60,10 +60,17 @@ async fn connect(settings: &xtr_core::config::Settings) -> anyhow::Result<Client
         .await
         .map_err(|_| {
             anyhow::anyhow!(
-                "Redis did not answer within 10 s; check REDIS_HOST, REDIS_PORT or REDIS_URL"
+                "Redis at {} did not answer within 10 s; check REDIS_HOST, REDIS_PORT or REDIS_URL",
+                xtr_worker::redis::address(&settings.redis)
             )
         })?
-        .context("cannot connect to Redis")?;
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "cannot connect to Redis at {}: {}",
+                xtr_worker::redis::address(&settings.redis),
+                xtr_worker::redis::describe_error(&error)
+            )
+        })?;
     Ok(client)
 }
 

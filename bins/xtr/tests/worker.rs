@@ -465,3 +465,26 @@ async fn repeated_errors_are_logged_once_per_window() {
         "30 identical dead letters, one warning:\n{output}"
     );
 }
+
+#[tokio::test]
+async fn worker_waits_for_redis_at_start() {
+    let mut redis = RedisServer::start();
+    let kambi = kambi_server(KambiResponder::btts(1630, 2230)).await;
+    let stream = "jobs";
+    redis.kill();
+    let mut worker = WorkerProcess::start(&worker_env(&redis, &kambi.uri(), stream));
+    wait_for_log(&worker, "Connecting to Redis failed, retrying", TIMEOUT).await;
+    assert!(
+        worker.is_running(),
+        "the worker keeps waiting: {}",
+        worker.output()
+    );
+
+    redis.start_again();
+    let client = redis.client().await;
+    add_job(&client, stream, &[("bookmaker", "unibet"), ("event", "3")]).await;
+    wait_drained(&client, stream, GROUP, TIMEOUT).await;
+    assert_eq!(read_stream(&client, "xtr:odds").await.len(), 1);
+    worker.signal(15);
+    assert_eq!(worker.wait_exit(TIMEOUT), Some(0), "{}", worker.output());
+}

@@ -546,10 +546,20 @@ impl Reader<'_> {
     }
 
     fn invalid(&self, name: &str, value: &str, expected: impl Into<String>) -> Error {
-        let shown = if self.secrets.contains(name) {
-            "<redacted>".to_owned()
-        } else {
+        let shown = if !self.secrets.contains(name) {
             format!("{value:?}")
+        } else {
+            // A URL is shown with its password masked, so the operator sees the
+            // mistake; any other secret is not shown at all.
+            match Url::parse(value) {
+                Ok(mut url) if name.ends_with("URL") || name.ends_with("PROXY") => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("redacted"));
+                    }
+                    format!("{:?}", url.as_str())
+                }
+                _ => "<redacted>".to_owned(),
+            }
         };
         Error::InvalidConfig {
             variable: name.to_owned(),
@@ -912,8 +922,18 @@ mod tests {
         let error = load(&[("REDIS_URL", "http://user:hunter2@x")])
             .unwrap_err()
             .to_string();
-        assert!(error.contains("REDIS_URL=<redacted>"), "{error}");
+        assert!(
+            error.contains("REDIS_URL=\"http://user:redacted@x/\""),
+            "{error}"
+        );
         assert!(!error.contains("hunter2"));
+        let error = load(&[("REDIS_PASSWORD", "")])
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(
+            error.is_ok(),
+            "an empty password counts as unset: {error:?}"
+        );
 
         let settings = load(&[
             ("REDIS_PASSWORD", "hunter2"),

@@ -143,7 +143,7 @@ pub fn validate_event_id(event_id: &str) -> Result<()> {
         let shown: String = event_id.chars().take(80).collect();
         return Err(Error::invalid_job(format!(
             "event id {shown:?} is invalid: expected 1 to {MAX_EVENT_ID_LEN} ASCII letters, \
-             digits, '-', '_' or '.'"
+             digits, '-', '_' or '.', other than '.' or '..'"
         )));
     }
     Ok(())

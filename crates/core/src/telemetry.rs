@@ -28,6 +28,16 @@ pub enum Console {
     Stderr,
 }
 
+/// Returns whether the console stream is a terminal, so that colour codes reach only
+/// terminals and never `docker logs` or a file.
+fn console_is_terminal(console: Console) -> bool {
+    use std::io::IsTerminal;
+    match console {
+        Console::Stdout => std::io::stdout().is_terminal(),
+        Console::Stderr => std::io::stderr().is_terminal(),
+    }
+}
+
 /// Installs the global tracing subscriber.
 ///
 /// # Errors
@@ -71,6 +81,7 @@ pub fn init(settings: &LogSettings, console: Console) -> Result<TelemetryGuard> 
     };
     layers.push(match settings.format {
         LogFormat::Text => fmt::layer()
+            .with_ansi(console_is_terminal(console))
             .with_writer(console_writer)
             .with_filter(filter()?)
             .boxed(),

@@ -5,12 +5,11 @@
 #[non_exhaustive]
 pub enum WorkerError {
     /// A Redis command failed.
-    #[error("Redis {operation} failed: {source}")]
+    #[error("Redis {operation} failed: {}", crate::redis::describe_error(source))]
     Redis {
         /// The command or step, such as `XREADGROUP` or `publish batch`.
         operation: &'static str,
         /// fred's error.
-        #[source]
         source: fred::error::Error,
     },
 

@@ -72,6 +72,42 @@ pub fn client(settings: &RedisSettings, command_timeout: Duration) -> Result<Cli
         .map_err(|error| WorkerError::Config(error.details().to_owned()))
 }
 
+/// Describes a fred error in plain words: an I/O error reads "Connection refused"
+/// rather than fred's debug form `IO Error: Os { code: 111, ... }`.
+pub fn describe_error(error: &fred::error::Error) -> String {
+    let details = error.details();
+    if let Some(start) = details.find("message: \"") {
+        let rest = &details[start + "message: \"".len()..];
+        if let Some(end) = rest.find('"') {
+            return rest[..end].to_owned();
+        }
+    }
+    if details.is_empty() {
+        error.kind().to_str().to_owned()
+    } else {
+        details.to_owned()
+    }
+}
+
+/// Returns the Redis address of the settings for messages: `host:port`, or the URL's
+/// host and port without credentials.
+pub fn address(settings: &RedisSettings) -> String {
+    match &settings.url {
+        Some(url) => url::Url::parse(url.expose_secret())
+            .ok()
+            .map(|url| {
+                format!(
+                    "{}://{}:{}",
+                    url.scheme(),
+                    url.host_str().unwrap_or("?"),
+                    url.port().unwrap_or(6379)
+                )
+            })
+            .unwrap_or_else(|| "REDIS_URL".to_owned()),
+        None => format!("{}:{}", settings.host, settings.port),
+    }
+}
+
 /// One stream entry: its id and its field/value pairs; `None` fields mean the entry
 /// was trimmed away while it was still pending.
 #[derive(Debug, Clone)]

@@ -103,12 +103,34 @@ impl Worker {
             });
             client.connect();
         }
-        tokio::select! {
-            connected = async {
-                reader.wait_for_connect().await?;
-                writer.wait_for_connect().await
-            } => connected.map_err(WorkerError::redis("connect"))?,
-            () = shutdown.wait() => return Err(WorkerError::Stopped),
+        // Redis may start after the worker (compose, a restarted node): wait for it
+        // with the same backoff as any outage instead of exiting.
+        let mut failures = 0;
+        loop {
+            let connected = tokio::select! {
+                connected = async {
+                    reader.wait_for_connect().await?;
+                    writer.wait_for_connect().await
+                } => connected,
+                () = shutdown.wait() => return Err(WorkerError::Stopped),
+            };
+            let Err(error) = connected else {
+                break;
+            };
+            failures += 1;
+            observability.health.progress();
+            warn!(
+                address = %redis::address(&settings.redis),
+                error = %redis::describe_error(&error),
+                failures,
+                "Connecting to Redis failed, retrying"
+            );
+            shutdown.sleep(backoff(failures)).await;
+            for client in [&reader, &writer] {
+                if !client.is_connected() {
+                    client.connect();
+                }
+            }
         }
 
         let streams = Streams {

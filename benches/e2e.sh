@@ -85,7 +85,7 @@ command -v python3 >/dev/null 2>&1 || apt_install python3
 nginx_bin=$(command -v nginx || true)
 [ -n "$nginx_bin" ] || [ ! -x /usr/sbin/nginx ] || nginx_bin=/usr/sbin/nginx
 if [ -z "$nginx_bin" ]; then
-    apt_install nginx-light || apt_install nginx
+    apt_install nginx
     nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 fi
 

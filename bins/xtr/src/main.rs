@@ -104,10 +104,18 @@ struct MarketArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // A worker is bound by I/O and a fleet scales by processes, so one thread per
+    // worker is the cheapest layout per job: on a multi-thread runtime every Redis reply
+    // and body chunk crossed threads (docs/benchmarks.md has the measurements).
+    let builder = match cli.command {
+        Command::Worker => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    };
+    let runtime = match builder {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");

@@ -60,7 +60,7 @@ pub(crate) async fn run() -> anyhow::Result<ExitCode> {
     {
         Ok(worker) => worker,
         Err(_) if shutdown.is_triggered() => {
-            info!("Stopped before Redis was reachable");
+            info!("Worker exited cleanly, stopped before Redis was reachable");
             return Ok(ExitCode::SUCCESS);
         }
         Err(error) => return Err(error.into()),

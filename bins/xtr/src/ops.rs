@@ -55,8 +55,9 @@ pub(crate) enum DeadCommand {
 
 async fn connect(settings: &xtr_core::config::Settings) -> anyhow::Result<Client> {
     let client = xtr_worker::redis::client(&settings.redis, Duration::from_secs(10))?;
-    client.connect();
-    tokio::time::timeout(Duration::from_secs(10), client.wait_for_connect())
+    // `init` connects and waits for that connection; `connect` followed by
+    // `wait_for_connect` can miss a connection that completes in between.
+    tokio::time::timeout(Duration::from_secs(10), client.init())
         .await
         .map_err(|_| {
             anyhow::anyhow!(

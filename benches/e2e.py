@@ -12,9 +12,9 @@ and peak RSS is the kernel's VmHWM.
 Two more runs per body measure what a backlog drain cannot show:
 
 - a paced run for latency: the worker is started first, then jobs are enqueued at a
-  fixed rate below both workers' capacity, and each job's latency is the millisecond
-  part of its first result entry's id minus that of its job entry's id, both stamped
-  by the Redis server's clock;
+  fixed rate below both workers' capacity. A job's latency is the millisecond part of
+  its first result entry's id minus that of its job entry's id, both stamped by the
+  Redis server's clock;
 - a counting run under MONITOR (xtr only): every command the worker sends outside a
   script, counted per batch.
 """
@@ -540,7 +540,13 @@ def print_report(report, batches, main_batch):
         )
 
 
+def exit_on_sigterm(signum, frame):
+    """Turn SIGTERM into SystemExit, so the running worker is killed on the way out."""
+    sys.exit(128 + signum)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     try:
         main()
     except RunFailed as error:

@@ -156,9 +156,13 @@ mkdir -p "$work/www" "$work/logs" "$work/nginx-temp"
 chmod 755 "$work/www"
 redis_pid=
 nginx_pid=
+driver_pid=
 
 cleanup() {
     local status=$?
+    # The driver stops the worker it is running when it gets SIGTERM.
+    [ -z "$driver_pid" ] || kill "$driver_pid" 2>/dev/null || true
+    [ -z "$driver_pid" ] || wait "$driver_pid" 2>/dev/null || true
     [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null || true
     [ -z "$redis_pid" ] || kill "$redis_pid" 2>/dev/null || true
     [ -z "$nginx_pid" ] || wait "$nginx_pid" 2>/dev/null || true
@@ -173,6 +177,7 @@ cleanup() {
     if [ "$keep" = 1 ]; then
         log "work directory kept: $work"
     else
+        [ "$status" = 0 ] || log "removed $work; rerun with --keep to keep its logs"
         rm -rf "$work"
     fi
     exit "$status"
@@ -235,4 +240,8 @@ args=(
 for item in "${bodies[@]}"; do
     args+=(--body "$item")
 done
-"$python" "$root/benches/e2e.py" "${args[@]}"
+# In the background, so that a signal to this script runs its traps at once instead of
+# after the driver's run.
+"$python" "$root/benches/e2e.py" "${args[@]}" &
+driver_pid=$!
+wait "$driver_pid"

@@ -1,6 +1,6 @@
 //! Errors of the worker's Redis side.
 
-/// What can stop the worker or one of its Redis operations.
+/// An error that stops the worker or one of its Redis operations.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WorkerError {
@@ -13,12 +13,12 @@ pub enum WorkerError {
         source: fred::error::Error,
     },
 
-    /// Redis answered in a shape the worker does not expect.
+    /// A Redis reply in a shape the worker does not expect.
     #[error("unexpected Redis reply to {operation}: {detail}")]
     Reply {
         /// The command.
         operation: &'static str,
-        /// What was wrong.
+        /// The problem with the reply.
         detail: String,
     },
 

@@ -99,7 +99,7 @@ pub fn script() -> Script {
     Script::from_lua(PUBLISH_LUA)
 }
 
-/// What one script call wrote.
+/// Counts of what one script call wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PublishCounts {
     /// Snapshots added to the results stream.
